@@ -1,0 +1,223 @@
+"""The job processor: notes -> script -> speech -> one MP3 -> storage -> saved podcast.
+
+Steps and progress figures are the plan's: script 0-25%, speech 25-60%, combine 60-80%,
+store 80-95%, save 95-100%. Each step writes `progress` and `currentStep` to Podcast and
+PodcastJob; between steps the job checks whether it was cancelled.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from dataclasses import dataclass
+from typing import Callable
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from podcasts import storage
+from podcasts.models import FINAL_STATUSES, JobStatus, Podcast, PodcastJob, PodcastStatus
+from podcasts.pipeline.audio import AssembledAudio, audio_assemble
+from podcasts.providers import registry
+from podcasts.providers.base import ProviderError, Script, SpeechClip
+
+logger = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[int, str], None]
+
+
+class JobCancelled(Exception):
+    """The podcast was cancelled or deleted while the job ran."""
+
+
+class TransientJobError(Exception):
+    """A provider failed in a way a later attempt may not; the task retries."""
+
+
+@dataclass
+class EpisodeRequest:
+    """What the pipeline needs, free of the database (the CLI builds one from a file)."""
+
+    notes: str
+    duration: str  # "SHORT" | "LONG"
+    title: str | None
+    host_voice: str
+    guest_voice: str
+    tts_provider: str
+
+
+@dataclass
+class Episode:
+    title: str
+    script: Script
+    audio: AssembledAudio
+
+
+def episode_produce(request: EpisodeRequest, *, progress: ProgressCallback) -> Episode:
+    """Run script, speech and combine. `progress(percent, step)` may raise JobCancelled."""
+    progress(0, "Writing script")
+    script = registry.script_writer().write(
+        notes=request.notes, duration=request.duration.lower(), title=request.title
+    )
+    title = request.title or script.title
+    progress(25, "Script generated")
+
+    clips = _speech_synthesize(request, script, progress)
+    progress(60, "Audio generated")
+
+    audio = audio_assemble(
+        lines=[(line.speaker, line.text, clip) for line, clip in zip(script.lines, clips)],
+        title=title,
+        artist=settings.AUDIO_ARTIST,
+    )
+    progress(80, "Audio combined")
+    return Episode(title=title, script=script, audio=audio)
+
+
+def _speech_synthesize(
+    request: EpisodeRequest, script: Script, progress: ProgressCallback
+) -> list[SpeechClip]:
+    provider = registry.speech_provider(request.tts_provider)
+    voices = {
+        "host": registry.voice_resolve(provider_name=provider.name, voice=request.host_voice),
+        "guest": registry.voice_resolve(provider_name=provider.name, voice=request.guest_voice),
+    }
+    clips: list[SpeechClip] = []
+    total = len(script.lines)
+    for done, line in enumerate(script.lines, start=1):
+        clips.append(provider.synthesize(text=line.text, voice=voices[line.speaker]))
+        progress(25 + (35 * done) // max(total, 1), f"Voicing line {done} of {total}")
+    return clips
+
+
+# --- The Celery job around it --------------------------------------------------------------
+
+
+def podcast_generate(*, podcast_id: str, job_id: str, final_attempt: bool = True) -> None:
+    """Run the whole job for one podcast. Safe to run again for the same job (re-delivery)."""
+    podcast = _job_start(podcast_id=podcast_id, job_id=job_id)
+    if podcast is None:
+        return
+    tracker = _ProgressTracker(podcast_id=podcast_id, job_id=job_id)
+    try:
+        episode = episode_produce(_request_of(podcast), progress=tracker)
+        tracker(80, "Uploading audio")
+        key = storage.audio_upload(
+            key=storage.audio_key(user_id=podcast.user_id, podcast_id=podcast.id),
+            data=episode.audio.mp3,
+        )
+        tracker(95, "Saving podcast")
+        _job_complete(podcast_id=podcast_id, job_id=job_id, episode=episode, key=key)
+    except JobCancelled:
+        logger.info("podcast %s cancelled during job %s", podcast_id, job_id)
+    except ProviderError as exc:
+        if exc.permanent or final_attempt:
+            _job_fail(podcast_id=podcast_id, job_id=job_id, message=exc.message)
+        else:
+            _job_note_retry(job_id=job_id, message=exc.message)
+            raise TransientJobError(exc.message) from exc
+    except Exception as exc:  # noqa: BLE001 - a bug must still end the job, not leave it hanging
+        logger.exception("podcast %s job %s crashed", podcast_id, job_id)
+        _job_fail(podcast_id=podcast_id, job_id=job_id, message=f"Internal error: {exc}")
+
+
+def _request_of(podcast: Podcast) -> EpisodeRequest:
+    return EpisodeRequest(
+        notes=podcast.note_content,
+        duration=podcast.duration,
+        title=podcast.title,
+        host_voice=podcast.host_voice,
+        guest_voice=podcast.guest_voice,
+        tts_provider=podcast.tts_provider,
+    )
+
+
+def _job_start(*, podcast_id: str, job_id: str) -> Podcast | None:
+    """Mark the job running, or return None when there is nothing (left) to do."""
+    now = timezone.now()
+    with transaction.atomic():
+        # Lock: a delete arriving now must either see PROCESSING or cancel us before we start.
+        podcast = Podcast.objects.select_for_update().filter(id=podcast_id).first()
+        job = PodcastJob.objects.select_for_update().filter(job_id=job_id).first()
+        if podcast is None or job is None:
+            return None
+        if podcast.deleted_at or podcast.status in FINAL_STATUSES or job.status in FINAL_STATUSES:
+            return None
+        podcast.status = PodcastStatus.PROCESSING
+        podcast.progress = 0
+        podcast.current_step = "Starting generation"
+        podcast.started_at = podcast.started_at or now
+        podcast.error = None
+        podcast.save()
+        job.status = JobStatus.PROCESSING
+        job.progress = 0
+        job.current_step = "Starting generation"
+        job.attempts += 1
+        job.started_at = job.started_at or now
+        job.save()
+    return podcast
+
+
+class _ProgressTracker:
+    """Writes progress to both rows and stops the job if the podcast was cancelled."""
+
+    def __init__(self, *, podcast_id: str, job_id: str):
+        self.podcast_id = podcast_id
+        self.job_id = job_id
+
+    def __call__(self, percent: int, step: str) -> None:
+        updated = Podcast.objects.filter(
+            id=self.podcast_id, status=PodcastStatus.PROCESSING, deleted_at__isnull=True
+        ).update(progress=percent, current_step=step, updated_at=timezone.now())
+        if not updated:
+            raise JobCancelled()
+        PodcastJob.objects.filter(job_id=self.job_id).update(progress=percent, current_step=step)
+
+
+def _job_complete(*, podcast_id: str, job_id: str, episode: Episode, key: str) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        # Lock: a delete racing the last step either wins (we drop the audio) or waits.
+        podcast = Podcast.objects.select_for_update().get(id=podcast_id)
+        if podcast.status != PodcastStatus.PROCESSING or podcast.deleted_at:
+            transaction.on_commit(lambda: storage.audio_delete(key=key))
+            raise JobCancelled()
+        podcast.title = podcast.title or episode.title
+        podcast.status = PodcastStatus.COMPLETED
+        podcast.progress = 100
+        podcast.current_step = "Completed"
+        podcast.audio_url = key
+        podcast.audio_duration = round(episode.audio.duration)
+        podcast.audio_size = len(episode.audio.mp3)
+        podcast.transcript = episode.audio.segments
+        podcast.completed_at = now
+        podcast.error = None
+        podcast.save()
+        PodcastJob.objects.filter(job_id=job_id).update(
+            status=JobStatus.COMPLETED, progress=100, current_step="Completed", completed_at=now,
+            error=None,
+        )
+
+
+def _job_fail(*, podcast_id: str, job_id: str, message: str) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        podcast = Podcast.objects.select_for_update().filter(id=podcast_id).first()
+        if podcast is None or podcast.status in FINAL_STATUSES:
+            return
+        podcast.status = PodcastStatus.FAILED
+        podcast.current_step = "Failed"
+        podcast.error = message
+        podcast.completed_at = now
+        podcast.save()
+        PodcastJob.objects.filter(job_id=job_id).update(
+            status=JobStatus.FAILED, error=message, stack_trace=traceback.format_exc(),
+            completed_at=now,
+        )
+
+
+def _job_note_retry(*, job_id: str, message: str) -> None:
+    PodcastJob.objects.filter(job_id=job_id).update(
+        error=f"Retrying after: {message}", stack_trace=traceback.format_exc()
+    )

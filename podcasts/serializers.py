@@ -1,0 +1,173 @@
+"""Request validation and response shapes of /api/v1/podcasts (camelCase as the plan)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.urls import reverse
+from rest_framework import serializers
+
+from podcasts.models import Podcast, PodcastDuration, PodcastStatus
+from podcasts.providers import registry
+from podnex.api.fields import StrictCharField
+
+DURATIONS = ["short", "long"]
+STATUSES = [s.lower() for s in PodcastStatus.values]
+SORTS = {"createdAt": "created_at", "updatedAt": "updated_at", "duration": "audio_duration"}
+
+
+class HttpUrlField(serializers.URLField):
+    """A URL whose scheme is http or https (no javascript:, file:, ftp: ...)."""
+
+    default_error_messages = {"scheme": "Only http and https URLs are accepted."}
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not value.lower().startswith(("http://", "https://")):
+            self.fail("scheme")
+        return value
+
+
+class PodcastCreateSerializer(serializers.Serializer):
+    noteContent = StrictCharField(
+        trim_whitespace=True, max_length=settings.MAX_NOTE_CHARS, allow_blank=False
+    )
+    duration = serializers.ChoiceField(choices=DURATIONS, default="short")
+    title = StrictCharField(
+        required=False, allow_blank=True, allow_null=True, max_length=settings.MAX_TITLE_CHARS
+    )
+    noteId = StrictCharField(required=False, allow_null=True, max_length=200)
+    hostVoice = StrictCharField(required=False, default="host", max_length=100)
+    guestVoice = StrictCharField(required=False, default="guest", max_length=100)
+    ttsProvider = StrictCharField(required=False, max_length=30)
+    webhookUrl = HttpUrlField(required=False, allow_null=True, max_length=2000)
+
+    def validate_ttsProvider(self, value: str) -> str:
+        names = registry.speech_provider_names()
+        if value not in names:
+            raise serializers.ValidationError(
+                f"Unknown provider {value!r}; available: {', '.join(names)}."
+            )
+        return value
+
+    def validate(self, attrs: dict) -> dict:
+        provider = attrs.get("ttsProvider") or registry.default_speech_provider_name()
+        attrs["ttsProvider"] = provider
+        errors = {}
+        for field in ("hostVoice", "guestVoice"):
+            voice = attrs[field]
+            if not registry.voice_is_known(provider_name=provider, voice=voice):
+                known = ", ".join(["host", "guest", *registry.voice_ids(provider)])
+                errors[field] = [f"Unknown voice {voice!r} for {provider}; available: {known}."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class PodcastListQuerySerializer(serializers.Serializer):
+    page = serializers.IntegerField(required=False, min_value=1, default=1)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=100, default=20)
+    status = serializers.ChoiceField(choices=STATUSES, required=False)
+    sort = serializers.ChoiceField(choices=list(SORTS), required=False, default="createdAt")
+    order = serializers.ChoiceField(choices=["asc", "desc"], required=False, default="desc")
+
+
+class TranscriptQuerySerializer(serializers.Serializer):
+    format = serializers.ChoiceField(choices=["json", "srt", "vtt", "txt"], default="json")
+
+
+def _lower(value: str | None) -> str | None:
+    return value.lower() if value else value
+
+
+class PodcastSummarySerializer(serializers.ModelSerializer):
+    """What lists show: everything but the notes and the transcript."""
+
+    userId = serializers.CharField(source="user_id", read_only=True)
+    noteId = serializers.CharField(source="note_id", allow_null=True)
+    duration = serializers.SerializerMethodField()
+    status = serializers.SerializerMethodField()
+    currentStep = serializers.CharField(source="current_step", allow_null=True)
+    audioUrl = serializers.SerializerMethodField()
+    audioDuration = serializers.IntegerField(source="audio_duration", allow_null=True)
+    audioSize = serializers.IntegerField(source="audio_size", allow_null=True)
+    hostVoice = serializers.CharField(source="host_voice")
+    guestVoice = serializers.CharField(source="guest_voice")
+    ttsProvider = serializers.CharField(source="tts_provider")
+    webhookUrl = serializers.CharField(source="webhook_url", allow_null=True)
+    createdAt = serializers.DateTimeField(source="created_at")
+    updatedAt = serializers.DateTimeField(source="updated_at")
+    startedAt = serializers.DateTimeField(source="started_at", allow_null=True)
+    completedAt = serializers.DateTimeField(source="completed_at", allow_null=True)
+    retryCount = serializers.IntegerField(source="retry_count")
+
+    class Meta:
+        model = Podcast
+        fields = [
+            "id", "userId", "title", "noteId", "duration", "status", "progress", "currentStep",
+            "audioUrl", "audioDuration", "audioSize", "hostVoice", "guestVoice", "ttsProvider",
+            "webhookUrl", "createdAt", "updatedAt", "startedAt", "completedAt", "error",
+            "retryCount",
+        ]
+
+    def get_duration(self, obj: Podcast) -> str:
+        return obj.duration.lower()
+
+    def get_status(self, obj: Podcast) -> str:
+        return obj.status.lower()
+
+    def get_audioUrl(self, obj: Podcast) -> str | None:
+        """The download endpoint (which hands out a signed URL), once audio exists."""
+        if obj.status != PodcastStatus.COMPLETED or not obj.audio_url:
+            return None
+        path = reverse("podcasts:download", kwargs={"podcast_id": obj.id})
+        return f"{settings.PUBLIC_BASE_URL}{path}"
+
+
+class TranscriptSegmentSerializer(serializers.Serializer):
+    speaker = serializers.ChoiceField(choices=["host", "guest"])
+    text = serializers.CharField()
+    start = serializers.FloatField(help_text="seconds")
+    end = serializers.FloatField(help_text="seconds")
+
+
+class PodcastDetailSerializer(PodcastSummarySerializer):
+    noteContent = serializers.CharField(source="note_content")
+    transcript = TranscriptSegmentSerializer(many=True, allow_null=True)
+
+    class Meta(PodcastSummarySerializer.Meta):
+        fields = [*PodcastSummarySerializer.Meta.fields, "noteContent", "transcript"]
+
+
+class PodcastCreatedSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    status = serializers.CharField()
+    progress = serializers.IntegerField()
+    jobId = serializers.CharField()
+    estimatedTime = serializers.IntegerField(help_text="seconds")
+    createdAt = serializers.DateTimeField()
+
+
+class PodcastStatusSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    status = serializers.CharField()
+    progress = serializers.IntegerField()
+    currentStep = serializers.CharField(allow_null=True)
+    error = serializers.CharField(allow_null=True)
+    audioDuration = serializers.IntegerField(allow_null=True)
+    updatedAt = serializers.DateTimeField()
+
+
+def status_payload(podcast: Podcast) -> dict:
+    return {
+        "id": podcast.id,
+        "status": podcast.status.lower(),
+        "progress": podcast.progress,
+        "currentStep": podcast.current_step,
+        "error": podcast.error,
+        "audioDuration": podcast.audio_duration,
+        "updatedAt": podcast.updated_at,
+    }
+
+
+def duration_of(value: str) -> str:
+    return PodcastDuration.LONG if value == "long" else PodcastDuration.SHORT

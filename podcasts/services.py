@@ -1,0 +1,148 @@
+"""Podcast writes and business rules: create, retry, cancel, delete, and job bookkeeping.
+
+Views, tasks, admin actions and commands all call these functions.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from podcasts.models import (
+    ACTIVE_STATUSES,
+    JobStatus,
+    Podcast,
+    PodcastDuration,
+    PodcastJob,
+    PodcastStatus,
+)
+from podnex.api.errors import Conflict, NotFound
+
+def estimated_time(duration: str) -> int:
+    """Seconds a job of this length usually takes, end to end."""
+    if duration == PodcastDuration.LONG:
+        return settings.ESTIMATED_TIME_LONG
+    return settings.ESTIMATED_TIME_SHORT
+
+
+def podcast_get(*, user, podcast_id: str) -> Podcast:
+    """A user's own, not deleted podcast; anyone else's is simply not found."""
+    podcast = Podcast.visible.filter(id=podcast_id, user=user).first()
+    if podcast is None:
+        raise NotFound("Podcast not found")
+    return podcast
+
+
+def podcast_create(
+    *,
+    user,
+    note_content: str,
+    duration: str = PodcastDuration.SHORT,
+    title: str | None = None,
+    note_id: str | None = None,
+    host_voice: str = "host",
+    guest_voice: str = "guest",
+    tts_provider: str,
+    webhook_url: str | None = None,
+) -> tuple[Podcast, PodcastJob]:
+    with transaction.atomic():
+        podcast = Podcast.objects.create(
+            user=user,
+            note_content=note_content,
+            duration=duration,
+            title=title or None,
+            note_id=note_id or None,
+            host_voice=host_voice,
+            guest_voice=guest_voice,
+            tts_provider=tts_provider,
+            webhook_url=webhook_url or None,
+        )
+        job = _job_enqueue(podcast)
+    return podcast, job
+
+
+def podcast_retry(*, user, podcast_id: str) -> tuple[Podcast, PodcastJob]:
+    with transaction.atomic():
+        # Lock: two retries clicked at once must not enqueue two jobs.
+        podcast = (
+            Podcast.visible.select_for_update().filter(id=podcast_id, user=user).first()
+        )
+        if podcast is None:
+            raise NotFound("Podcast not found")
+        if podcast.status != PodcastStatus.FAILED:
+            raise Conflict(
+                f"Only a failed podcast can be retried; this one is {podcast.status.lower()}",
+                code="invalid_state",
+                status=podcast.status.lower(),
+            )
+        podcast.status = PodcastStatus.QUEUED
+        podcast.progress = 0
+        podcast.current_step = "Queued for retry"
+        podcast.error = None
+        podcast.retry_count += 1
+        podcast.started_at = None
+        podcast.completed_at = None
+        podcast.save()
+        job = _job_enqueue(podcast)
+    return podcast, job
+
+
+def podcast_delete(*, user, podcast_id: str) -> None:
+    """Soft delete; a job still queued or running is cancelled (it stops at the next step)."""
+    with transaction.atomic():
+        # Lock: the worker may be completing this podcast right now; one of us wins cleanly.
+        podcast = (
+            Podcast.visible.select_for_update().filter(id=podcast_id, user=user).first()
+        )
+        if podcast is None:
+            raise NotFound("Podcast not found")
+        now = timezone.now()
+        if podcast.status in ACTIVE_STATUSES:
+            _cancel_locked(podcast, now=now)
+        podcast.deleted_at = now
+        podcast.save()
+
+
+def podcast_cancel(*, podcast_id: str) -> bool:
+    """Cancel a queued or running job (staff action). Returns whether anything changed."""
+    with transaction.atomic():
+        podcast = Podcast.objects.select_for_update().filter(id=podcast_id).first()
+        if podcast is None or podcast.status not in ACTIVE_STATUSES:
+            return False
+        _cancel_locked(podcast, now=timezone.now())
+        podcast.save()
+        return True
+
+
+def _cancel_locked(podcast: Podcast, *, now) -> None:
+    podcast.status = PodcastStatus.CANCELLED
+    podcast.current_step = "Cancelled"
+    podcast.completed_at = now
+    active_jobs = podcast.jobs.filter(status__in=ACTIVE_STATUSES)
+    job_ids = list(active_jobs.values_list("job_id", flat=True))
+    active_jobs.update(status=JobStatus.CANCELLED, completed_at=now)
+    transaction.on_commit(lambda: _revoke(job_ids))
+
+
+def _revoke(job_ids: list[str]) -> None:
+    # A queued task is dropped by the worker; a running one notices at its next step.
+    from podnex.celery import app
+
+    for job_id in job_ids:
+        try:
+            app.control.revoke(job_id)
+        except Exception:  # noqa: BLE001 - the broker may not support remote control
+            pass
+
+
+def _job_enqueue(podcast: Podcast) -> PodcastJob:
+    from podcasts.tasks import podcast_generate_task
+
+    job = PodcastJob.objects.create(podcast=podcast, job_id=str(uuid.uuid4()))
+    transaction.on_commit(
+        lambda: podcast_generate_task.apply_async(args=[podcast.id, job.job_id], task_id=job.job_id)
+    )
+    return job

@@ -1,0 +1,22 @@
+from django.urls import path
+
+from podcasts import views
+
+app_name = "podcasts"
+
+urlpatterns = [
+    path("podcasts", views.PodcastListCreateView.as_view(), name="list"),
+    path("podcasts/<str:podcast_id>", views.PodcastDetailView.as_view(), name="detail"),
+    path("podcasts/<str:podcast_id>/retry", views.PodcastRetryView.as_view(), name="retry"),
+    path("podcasts/<str:podcast_id>/status", views.PodcastStatusView.as_view(), name="status"),
+    path(
+        "podcasts/<str:podcast_id>/transcript",
+        views.PodcastTranscriptView.as_view(),
+        name="transcript",
+    ),
+    path(
+        "podcasts/<str:podcast_id>/download", views.PodcastDownloadView.as_view(), name="download"
+    ),
+    path("voices", views.VoiceListView.as_view(), name="voices"),
+    path("media/<str:token>", views.AudioFileView.as_view(), name="audio-file"),
+]

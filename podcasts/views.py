@@ -1,0 +1,325 @@
+"""/api/v1/podcasts: thin views that parse, call a service or selector, and render."""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+import time
+from datetime import UTC, datetime
+
+from django.core.files.storage import default_storage
+from django.http import FileResponse, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.views import View
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.views import APIView
+
+from podcasts import selectors, services, storage
+from podcasts.models import PodcastStatus
+from podcasts.providers import registry
+from podcasts.serializers import (
+    PodcastCreatedSerializer,
+    PodcastCreateSerializer,
+    PodcastDetailSerializer,
+    PodcastListQuerySerializer,
+    PodcastStatusSerializer,
+    PodcastSummarySerializer,
+    TranscriptQuerySerializer,
+    TranscriptSegmentSerializer,
+    duration_of,
+    status_payload,
+)
+from podcasts.transcripts import RENDERERS
+from podnex.api.errors import Conflict, error_body
+from podnex.api.pagination import PaginationSerializer
+from podnex.api.responses import ErrorSerializer, envelope, ok
+
+ERRORS = {
+    400: ErrorSerializer,
+    401: ErrorSerializer,
+    403: ErrorSerializer,
+    404: ErrorSerializer,
+    409: ErrorSerializer,
+}
+
+
+class PodcastListCreateView(APIView):
+    @extend_schema(
+        operation_id="podcasts_create",
+        request=PodcastCreateSerializer,
+        responses={
+            202: envelope("PodcastCreated", podcast=PodcastCreatedSerializer()),
+            **ERRORS,
+        },
+    )
+    def post(self, request):
+        data = _valid(PodcastCreateSerializer, request.data)
+        podcast, job = services.podcast_create(
+            user=request.user,
+            note_content=data["noteContent"],
+            duration=duration_of(data["duration"]),
+            title=data.get("title"),
+            note_id=data.get("noteId"),
+            host_voice=data["hostVoice"],
+            guest_voice=data["guestVoice"],
+            tts_provider=data["ttsProvider"],
+            webhook_url=data.get("webhookUrl"),
+        )
+        created = {
+            "id": podcast.id,
+            "status": podcast.status.lower(),
+            "progress": podcast.progress,
+            "jobId": job.job_id,
+            "estimatedTime": services.estimated_time(podcast.duration),
+            "createdAt": podcast.created_at,
+        }
+        return ok(status=202, podcast=PodcastCreatedSerializer(created).data)
+
+    @extend_schema(
+        operation_id="podcasts_list",
+        parameters=[PodcastListQuerySerializer],
+        responses={
+            200: envelope(
+                "PodcastList",
+                podcasts=PodcastSummarySerializer(many=True),
+                pagination=PaginationSerializer(),
+            ),
+            **ERRORS,
+        },
+    )
+    def get(self, request):
+        query = _valid(PodcastListQuerySerializer, request.query_params)
+        page = selectors.podcast_list(user=request.user, **query)
+        return ok(
+            podcasts=PodcastSummarySerializer(page.items, many=True).data,
+            pagination=page.meta(),
+        )
+
+
+class PodcastDetailView(APIView):
+    @extend_schema(
+        operation_id="podcasts_retrieve",
+        responses={200: envelope("PodcastDetail", podcast=PodcastDetailSerializer()), **ERRORS},
+    )
+    def get(self, request, podcast_id: str):
+        podcast = services.podcast_get(user=request.user, podcast_id=podcast_id)
+        return ok(podcast=PodcastDetailSerializer(podcast).data)
+
+    @extend_schema(
+        operation_id="podcasts_destroy",
+        responses={200: envelope("PodcastDeleted", message=serializers.CharField()), **ERRORS},
+    )
+    def delete(self, request, podcast_id: str):
+        services.podcast_delete(user=request.user, podcast_id=podcast_id)
+        return ok(message="Podcast deleted")
+
+
+class PodcastRetryView(APIView):
+    @extend_schema(
+        operation_id="podcasts_retry",
+        request=None,
+        responses={202: envelope("PodcastRetried", podcast=PodcastCreatedSerializer()), **ERRORS},
+    )
+    def post(self, request, podcast_id: str):
+        podcast, job = services.podcast_retry(user=request.user, podcast_id=podcast_id)
+        created = {
+            "id": podcast.id,
+            "status": podcast.status.lower(),
+            "progress": podcast.progress,
+            "jobId": job.job_id,
+            "estimatedTime": services.estimated_time(podcast.duration),
+            "createdAt": podcast.created_at,
+        }
+        return ok(status=202, podcast=PodcastCreatedSerializer(created).data)
+
+
+class PodcastStatusView(APIView):
+    @extend_schema(
+        operation_id="podcasts_status",
+        responses={200: envelope("PodcastStatus", podcast=PodcastStatusSerializer()), **ERRORS},
+    )
+    def get(self, request, podcast_id: str):
+        podcast = selectors.podcast_status(user=request.user, podcast_id=podcast_id)
+        return ok(podcast=PodcastStatusSerializer(status_payload(podcast)).data)
+
+
+class PodcastTranscriptView(APIView):
+    @extend_schema(
+        operation_id="podcasts_transcript",
+        parameters=[TranscriptQuerySerializer],
+        responses={
+            (200, "application/json"): envelope(
+                "PodcastTranscript",
+                podcastId=serializers.CharField(),
+                segments=TranscriptSegmentSerializer(many=True),
+            ),
+            (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="txt, srt, vtt"),
+            **ERRORS,
+        },
+    )
+    def get(self, request, podcast_id: str):
+        query = _valid(TranscriptQuerySerializer, request.query_params)
+        podcast = services.podcast_get(user=request.user, podcast_id=podcast_id)
+        if podcast.status != PodcastStatus.COMPLETED or podcast.transcript is None:
+            raise _not_ready(podcast)
+        segments = podcast.transcript
+        if query["format"] == "json":
+            return ok(podcastId=podcast.id, segments=segments)
+        render, content_type = RENDERERS[query["format"]]
+        response = HttpResponse(render(segments), content_type=content_type)
+        name = f"{podcast.id}.{query['format']}"
+        response["Content-Disposition"] = f'inline; filename="{name}"'
+        return response
+
+
+class PodcastDownloadView(APIView):
+    @extend_schema(
+        operation_id="podcasts_download",
+        responses={
+            200: envelope(
+                "PodcastDownload",
+                url=serializers.URLField(),
+                expiresAt=serializers.DateTimeField(),
+                expiresIn=serializers.IntegerField(help_text="seconds"),
+            ),
+            **ERRORS,
+        },
+    )
+    def get(self, request, podcast_id: str):
+        podcast = services.podcast_get(user=request.user, podcast_id=podcast_id)
+        if podcast.status != PodcastStatus.COMPLETED or not podcast.audio_url:
+            raise _not_ready(podcast)
+        signed = storage.audio_signed_url(key=podcast.audio_url, filename=_filename(podcast))
+        return ok(
+            url=signed.url,
+            expiresAt=_iso(signed.expires_at),
+            expiresIn=signed.expires_at - _now_ts(),
+        )
+
+
+class VoiceListView(APIView):
+    @extend_schema(
+        operation_id="voices_list",
+        responses={
+            200: envelope(
+                "VoiceList",
+                defaultProvider=serializers.CharField(),
+                providers=serializers.ListField(child=serializers.DictField()),
+            )
+        },
+    )
+    def get(self, request):
+        providers = []
+        for name in registry.speech_provider_names():
+            provider = registry.speech_provider(name)
+            providers.append(
+                {
+                    "name": name,
+                    "defaults": provider.default_voices(),
+                    "voices": [vars(v) for v in provider.voices()],
+                }
+            )
+        return ok(defaultProvider=registry.default_speech_provider_name(), providers=providers)
+
+
+def _valid(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _not_ready(podcast) -> Conflict:
+    return Conflict(
+        f"The podcast has no audio yet; it is {podcast.status.lower()}",
+        code="not_ready",
+        status=podcast.status.lower(),
+    )
+
+
+def _filename(podcast) -> str:
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", podcast.title or "episode").strip("-")[:80]
+    return f"{stem or 'episode'}.mp3"
+
+
+def _now_ts() -> int:
+    return int(time.time())
+
+
+def _iso(ts: int) -> str:
+    return datetime.fromtimestamp(ts, tz=UTC).isoformat().replace("+00:00", "Z")
+
+
+# --- Local audio files, behind a signed link -----------------------------------------------
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+class AudioFileView(View):
+    """Serves a stored MP3 from local storage for a valid signed link, honouring Range so
+    that players can seek. (With S3 the signed URL points at the bucket instead.)"""
+
+    def get(self, request, token: str):
+        try:
+            key, filename = storage.audio_link_open(token)
+        except storage.LinkExpired:
+            return JsonResponse(error_body("This link has expired", "link_expired"), status=410)
+        except storage.LinkInvalid:
+            return JsonResponse(error_body("Not found", "not_found"), status=404)
+        if not default_storage.exists(key):
+            return JsonResponse(error_body("Not found", "not_found"), status=404)
+        size = default_storage.size(key)
+        content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
+        byte_range = _parse_range(request.headers.get("Range"), size)
+        if byte_range == "unsatisfiable":
+            response = HttpResponse(status=416)
+            response["Content-Range"] = f"bytes */{size}"
+            return response
+        if byte_range is None:
+            response = FileResponse(default_storage.open(key, "rb"), content_type=content_type)
+        else:
+            start, end = byte_range
+            response = StreamingHttpResponse(
+                _read_span(key, start, end), status=206, content_type=content_type
+            )
+            response["Content-Range"] = f"bytes {start}-{end}/{size}"
+            response["Content-Length"] = str(end - start + 1)
+        response["Accept-Ranges"] = "bytes"
+        response["Content-Disposition"] = f'inline; filename="{filename}"'
+        response["Cache-Control"] = "private, max-age=300"
+        return response
+
+
+def _parse_range(header: str | None, size: int):
+    """One byte range as (start, end) inclusive, None for the whole file (no or
+    multi-range header), or "unsatisfiable"."""
+    if not header:
+        return None
+    match = _RANGE.match(header.strip())
+    if not match:
+        return None  # malformed or multiple ranges: RFC 9110 lets us send the whole file
+    first, last = match.groups()
+    if first == "" and last == "":
+        return None
+    if first == "":
+        length = int(last)
+        if length == 0:
+            return "unsatisfiable"
+        return max(size - length, 0), size - 1
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if start >= size or start > end:
+        return "unsatisfiable"
+    return start, end
+
+
+def _read_span(key: str, start: int, end: int, chunk: int = 64 * 1024):
+    with default_storage.open(key, "rb") as handle:
+        handle.seek(start)
+        remaining = end - start + 1
+        while remaining > 0:
+            data = handle.read(min(chunk, remaining))
+            if not data:
+                break
+            remaining -= len(data)
+            yield data

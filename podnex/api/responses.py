@@ -1,0 +1,25 @@
+"""Success envelope helpers: {"success": true, ...}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import inline_serializer
+from rest_framework import serializers
+from rest_framework.response import Response
+
+
+def ok(status: int = 200, **data: Any) -> Response:
+    return Response({"success": True, **data}, status=status)
+
+
+def envelope(name: str, **fields: serializers.Field) -> serializers.Serializer:
+    """Schema of a success response: `success` plus the given fields."""
+    return inline_serializer(name=name, fields={"success": serializers.BooleanField(), **fields})
+
+
+class ErrorSerializer(serializers.Serializer):
+    success = serializers.BooleanField(default=False)
+    error = serializers.CharField()
+    code = serializers.CharField()
+    details = serializers.DictField(required=False)

@@ -1,0 +1,25 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from podnex import views
+
+api_v1 = [
+    path("", include("podcasts.urls")),
+    path("", include("accounts.urls")),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("admin/", admin.site.urls),
+    path("api/auth/", include("allauth.headless.urls")),
+    path("api/v1/", include(api_v1)),
+    path("api/health", views.health, name="health"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+]
+
+handler400 = "podnex.api.errors.handler400"
+handler403 = "podnex.api.errors.handler403"
+handler404 = "podnex.api.errors.handler404"
+handler500 = "podnex.api.errors.handler500"

@@ -1,0 +1,102 @@
+"""Shared fixtures: an owner, a second user and an outsider; API clients; a real Celery
+worker; and the rule that a missing server skips on a laptop but fails in CI."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from rest_framework.test import APIClient
+
+from tests.factories import UserFactory
+
+
+def need_server(what: str, available: bool) -> None:
+    """Skip locally, fail in CI, when a real server the test needs is not configured."""
+    if available:
+        return
+    if settings.CI:
+        pytest.fail(f"CI must provide {what}, but it is not configured")
+    pytest.skip(f"needs {what} (set it up to run this test)")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    need_server("Redis (REDIS_URL)", bool(settings.REDIS_URL))
+    return settings.REDIS_URL
+
+
+@pytest.fixture
+def postgres(db) -> None:
+    need_server("PostgreSQL (DATABASE_URL)", connection.vendor == "postgresql")
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    # Every test writes audio into its own folder; FileSystemStorage follows the setting.
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+@pytest.fixture
+def owner(db):
+    return UserFactory(email="owner@example.com")
+
+
+@pytest.fixture
+def other_user(db):
+    return UserFactory(email="other@example.com")
+
+
+@pytest.fixture
+def outsider(db):
+    return UserFactory(email="outsider@example.com")
+
+
+@pytest.fixture
+def anon_client() -> APIClient:
+    return APIClient()
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user=user)
+    return client
+
+
+@pytest.fixture
+def owner_client(owner) -> APIClient:
+    return client_for(owner)
+
+
+@pytest.fixture
+def other_client(other_user) -> APIClient:
+    return client_for(other_user)
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    """A real Celery worker (in a thread of this process) consuming the configured broker:
+    Redis in CI, kombu's filesystem transport on a bare machine."""
+    from celery.contrib.testing.worker import start_worker
+    from celery.signals import task_postrun
+
+    from podnex.celery import app
+
+    def _close_connections(**kwargs):
+        # The worker thread's DB connections must not outlive the test database.
+        from django.db import connections
+
+        connections.close_all()
+
+    task_postrun.connect(_close_connections, weak=False)
+    app.control.purge()
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=60,
+                      loglevel="WARNING"):
+        yield app
+    task_postrun.disconnect(_close_connections)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2's deliberate slowness buys nothing in tests and costs seconds per user.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
