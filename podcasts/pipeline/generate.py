@@ -188,7 +188,7 @@ def _job_complete(*, podcast_id: str, job_id: str, episode: Episode, key: str) -
         podcast.progress = 100
         podcast.current_step = "Completed"
         podcast.audio_url = key
-        podcast.audio_duration = round(episode.audio.duration)
+        podcast.audio_duration = round(episode.audio.duration, 3)
         podcast.audio_size = len(episode.audio.mp3)
         podcast.transcript = episode.audio.segments
         podcast.completed_at = now
