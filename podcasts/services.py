@@ -21,6 +21,7 @@ from podcasts.models import (
 )
 from podnex.api.errors import Conflict, NotFound
 
+
 def estimated_time(duration: str) -> int:
     """Seconds a job of this length usually takes, end to end."""
     if duration == PodcastDuration.LONG:
@@ -67,9 +68,7 @@ def podcast_create(
 def podcast_retry(*, user, podcast_id: str) -> tuple[Podcast, PodcastJob]:
     with transaction.atomic():
         # Lock: two retries clicked at once must not enqueue two jobs.
-        podcast = (
-            Podcast.visible.select_for_update().filter(id=podcast_id, user=user).first()
-        )
+        podcast = Podcast.visible.select_for_update().filter(id=podcast_id, user=user).first()
         if podcast is None:
             raise NotFound("Podcast not found")
         if podcast.status != PodcastStatus.FAILED:
@@ -94,9 +93,7 @@ def podcast_delete(*, user, podcast_id: str) -> None:
     """Soft delete; a job still queued or running is cancelled (it stops at the next step)."""
     with transaction.atomic():
         # Lock: the worker may be completing this podcast right now; one of us wins cleanly.
-        podcast = (
-            Podcast.visible.select_for_update().filter(id=podcast_id, user=user).first()
-        )
+        podcast = Podcast.visible.select_for_update().filter(id=podcast_id, user=user).first()
         if podcast is None:
             raise NotFound("Podcast not found")
         now = timezone.now()
