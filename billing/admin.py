@@ -5,9 +5,17 @@ from billing.models import Subscription, UsageRecord
 
 @admin.register(Subscription)
 class SubscriptionAdmin(admin.ModelAdmin):
-    list_display = ["user", "plan", "status", "current_podcast_count", "monthly_podcast_limit",
-                    "current_minutes_used", "monthly_minutes_limit", "usage_reset_date",
-                    "cancel_at_period_end"]
+    list_display = [
+        "user",
+        "plan",
+        "status",
+        "current_podcast_count",
+        "monthly_podcast_limit",
+        "current_minutes_used",
+        "monthly_minutes_limit",
+        "usage_reset_date",
+        "cancel_at_period_end",
+    ]
     list_filter = ["plan", "status", "cancel_at_period_end"]
     search_fields = ["user__email", "dodo_customer_id", "dodo_subscription_id", "id"]
     list_select_related = ["user"]
@@ -17,8 +25,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
 
 @admin.register(UsageRecord)
 class UsageRecordAdmin(admin.ModelAdmin):
-    list_display = ["user_id", "podcast_id", "duration", "credits", "billing_month",
-                    "recorded_at"]
+    list_display = ["user_id", "podcast_id", "duration", "credits", "billing_month", "recorded_at"]
     list_filter = ["billing_month", "recorded_at"]
     search_fields = ["user_id", "podcast_id", "subscription__user__email"]
     raw_id_fields = ["subscription"]
