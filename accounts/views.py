@@ -15,7 +15,7 @@ class ProfileView(APIView):
         operation_id="user_profile_retrieve",
         responses={
             200: envelope(
-                "Profile", user=ProfileSerializer(), subscription=SubscriptionSerializer()
+                "ProfileResponse", user=ProfileSerializer(), subscription=SubscriptionSerializer()
             ),
             401: ErrorSerializer,
         },
@@ -30,7 +30,7 @@ class ProfileView(APIView):
         operation_id="user_profile_update",
         request=ProfileUpdateSerializer,
         responses={
-            200: envelope("ProfileUpdated", user=ProfileSerializer()),
+            200: envelope("ProfileUpdatedResponse", user=ProfileSerializer()),
             400: ErrorSerializer,
             401: ErrorSerializer,
         },
