@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Sum
+from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -44,7 +44,7 @@ def user_subscription_summary(*, user) -> dict:
 class MonthUsage:
     month: str
     subscription: Subscription
-    records: list[UsageRecord]
+    records: QuerySet[UsageRecord]  # newest first; the view paginates it
     podcasts: int
     seconds: int
     credits: int
@@ -65,7 +65,7 @@ def usage_month(*, user, month: str | None = None) -> MonthUsage:
     return MonthUsage(
         month=month,
         subscription=subscription,
-        records=list(records),
+        records=records,
         podcasts=totals["podcasts"],
         seconds=totals["seconds"],
         credits=totals["credits"],
