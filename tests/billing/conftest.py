@@ -73,10 +73,15 @@ def _handler(api: DodoApi):
                     200,
                     {"session_id": "cks_1", "checkout_url": f"{api.base_url}/pay/cks_1"},
                 )
-            if method == "POST" and parts[0] == "customers" and parts[2:] == [
-                "customer-portal",
-                "session",
-            ]:
+            if (
+                method == "POST"
+                and parts[0] == "customers"
+                and parts[2:]
+                == [
+                    "customer-portal",
+                    "session",
+                ]
+            ):
                 return self._answer(200, {"link": f"{api.base_url}/portal/{parts[1]}"})
             if method == "PATCH" and parts[0] == "subscriptions" and len(parts) == 2:
                 return self._answer(
@@ -104,7 +109,7 @@ def dodo_api(settings):
     api = DodoApi()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(api))
     api.base_url = f"http://127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     settings.DODO_PAYMENTS_API_KEY = "sk_test_podnex"
     settings.DODO_PAYMENTS_BASE_URL = api.base_url
@@ -127,7 +132,10 @@ def webhook_key(settings):
 
 
 def signed_headers(
-    body: bytes, *, webhook_id: str | None = None, at: datetime | None = None,
+    body: bytes,
+    *,
+    webhook_id: str | None = None,
+    at: datetime | None = None,
     secret: str = WEBHOOK_SECRET,
 ) -> dict[str, str]:
     """Headers as Dodo sends them, signed by the standardwebhooks package."""

@@ -98,8 +98,9 @@ def test_over_the_podcast_limit_the_api_answers_403_with_the_plans_body(owner, o
 
 def test_over_the_minutes_limit_the_reason_is_minutes(owner, owner_client, settings):
     use(subscription_for(user=owner), podcasts=1, minutes=25 - settings.ESTIMATED_MINUTES_LONG + 1)
-    response = owner_client.post(URL, {"noteContent": SAMPLE_NOTES, "duration": "long"},
-                                 format="json")
+    response = owner_client.post(
+        URL, {"noteContent": SAMPLE_NOTES, "duration": "long"}, format="json"
+    )
     body = assert_error(response, 403, "plan_limit_reached")
     assert body["reason"] == "minutes_limit"
     assert body["subscription"]["limit"] == 25
@@ -111,8 +112,11 @@ def test_over_the_minutes_limit_the_reason_is_minutes(owner, owner_client, setti
 def test_a_business_plan_has_no_limits(owner):
     subscription = subscription_for(user=owner)
     Subscription.objects.filter(pk=subscription.pk).update(
-        plan="BUSINESS", monthly_podcast_limit=None, monthly_minutes_limit=None,
-        current_podcast_count=10_000, current_minutes_used=99_999,
+        plan="BUSINESS",
+        monthly_podcast_limit=None,
+        monthly_minutes_limit=None,
+        current_podcast_count=10_000,
+        current_minutes_used=99_999,
     )
     queue_podcast(owner, duration="LONG")
     assert UsageReservation.objects.count() == 1
@@ -194,8 +198,7 @@ def test_subscription_routes_need_authentication(db, anon_client):
         assert_error(getattr(anon_client, method)(path), 401, "not_authenticated")
 
 
-def test_usage_shows_the_current_period_and_one_months_history(owner, owner_client,
-                                                               other_user):
+def test_usage_shows_the_current_period_and_one_months_history(owner, owner_client, other_user):
     done, job = queue_podcast(owner)
     complete(done, job, seconds=200)
     queue_podcast(owner)  # running: held, not history
@@ -213,8 +216,13 @@ def test_usage_shows_the_current_period_and_one_months_history(owner, owner_clie
     assert [r["podcastId"] for r in body["history"]] == [done.id]  # only the owner's
     assert body["history"][0]["duration"] == 200
     assert body["history"][0]["billingMonth"] == month
-    assert body["month"] == {"month": month, "podcasts": 1, "seconds": 200, "minutes": 4,
-                             "credits": 1}
+    assert body["month"] == {
+        "month": month,
+        "podcasts": 1,
+        "seconds": 200,
+        "minutes": 4,
+        "credits": 1,
+    }
 
     assert owner_client.get("/api/v1/user/usage").json()["history"][0]["podcastId"] == done.id
     assert owner_client.get("/api/v1/user/usage?month=1999-01").json()["history"] == []
@@ -222,8 +230,9 @@ def test_usage_shows_the_current_period_and_one_months_history(owner, owner_clie
 
 @pytest.mark.parametrize("month", ["2026-13", "2026-1", "26-01", "january", "2026-00"])
 def test_usage_rejects_a_malformed_month(owner_client, month):
-    body = assert_error(owner_client.get(f"/api/v1/user/usage?month={month}"), 400,
-                        "validation_error")
+    body = assert_error(
+        owner_client.get(f"/api/v1/user/usage?month={month}"), 400, "validation_error"
+    )
     assert "month" in body["details"]
 
 
