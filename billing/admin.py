@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from billing.models import Subscription, UsageRecord
+from billing.models import DodoWebhookEvent, Subscription, UsageRecord, UsageReservation
 
 
 @admin.register(Subscription)
@@ -30,3 +30,31 @@ class UsageRecordAdmin(admin.ModelAdmin):
     search_fields = ["user_id", "podcast_id", "subscription__user__email"]
     raw_id_fields = ["subscription"]
     readonly_fields = ["id", "recorded_at"]
+
+
+@admin.register(UsageReservation)
+class UsageReservationAdmin(admin.ModelAdmin):
+    """Quota held by queued or running podcasts (deleting one frees it by hand)."""
+
+    list_display = ["podcast_id", "subscription", "minutes", "created_at"]
+    search_fields = ["podcast_id", "subscription__user__email"]
+    raw_id_fields = ["subscription"]
+    readonly_fields = ["id", "created_at"]
+
+
+@admin.register(DodoWebhookEvent)
+class DodoWebhookEventAdmin(admin.ModelAdmin):
+    list_display = ["event_type", "outcome", "webhook_id", "event_at", "received_at"]
+    list_filter = ["event_type", "outcome"]
+    search_fields = ["webhook_id", "subscription__user__email"]
+    raw_id_fields = ["subscription"]
+    readonly_fields = [
+        "id",
+        "webhook_id",
+        "event_type",
+        "event_at",
+        "payload",
+        "outcome",
+        "subscription",
+        "received_at",
+    ]
