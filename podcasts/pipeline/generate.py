@@ -20,7 +20,7 @@ from django.utils import timezone
 from podcasts import storage
 from podcasts.models import FINAL_STATUSES, JobStatus, Podcast, PodcastJob, PodcastStatus
 from podcasts.pipeline.audio import AssembledAudio, audio_assemble
-from podcasts.pipeline.line_cache import LineCache
+from podcasts.pipeline.line_cache import LineCache, ScriptCache
 from podcasts.providers import registry
 from podcasts.providers.base import GUEST, HOST, ProviderError, Script, SpeechClip
 
@@ -49,6 +49,7 @@ class EpisodeRequest:
     tts_provider: str
     language: str = "en"  # ISO 639-1: the script is written in it, voices chosen for it
     instructions: str = ""  # tone and focus, for the script writer
+    podcast_id: str | None = None  # set by the job: retries reuse the script written
 
 
 @dataclass
@@ -61,13 +62,7 @@ class Episode:
 def episode_produce(request: EpisodeRequest, *, progress: ProgressCallback) -> Episode:
     """Run script, speech and combine. `progress(percent, step)` may raise JobCancelled."""
     progress(0, "Writing script")
-    script = registry.script_writer().write(
-        notes=request.notes,
-        duration=request.duration.lower(),
-        title=request.title,
-        language=request.language,
-        instructions=request.instructions,
-    )
+    script = _script_write(request)
     title = request.title or script.title
     progress(25, "Script generated")
 
@@ -81,6 +76,41 @@ def episode_produce(request: EpisodeRequest, *, progress: ProgressCallback) -> E
     )
     progress(80, "Audio combined")
     return Episode(title=title, script=script, audio=audio)
+
+
+def _script_write(request: EpisodeRequest) -> Script:
+    """The writer's script; for a podcast, the one an earlier attempt already paid for.
+
+    An LLM writes different words each time, so without this a retried job would voice
+    all-new lines and the line cache could never hit.
+    """
+    writer = registry.script_writer()
+    params = {
+        "writer": writer.name,
+        "model": getattr(writer, "model", ""),
+        "notes": request.notes,
+        "duration": request.duration.lower(),
+        "title": request.title,
+        "language": request.language,
+        "instructions": request.instructions,
+    }
+    cache = (
+        ScriptCache(podcast_id=request.podcast_id, params=params)
+        if request.podcast_id and getattr(writer, "cache_scripts", False)
+        else None
+    )
+    if cache and (script := cache.get()):
+        return script
+    script = writer.write(
+        notes=request.notes,
+        duration=request.duration.lower(),
+        title=request.title,
+        language=request.language,
+        instructions=request.instructions,
+    )
+    if cache:
+        cache.put(script)
+    return script
 
 
 def _speech_synthesize(
@@ -193,6 +223,7 @@ def _request_of(podcast: Podcast) -> EpisodeRequest:
         tts_provider=podcast.tts_provider,
         language=podcast.language,
         instructions=podcast.instructions,
+        podcast_id=podcast.id,
     )
 
 

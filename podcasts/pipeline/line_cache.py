@@ -1,4 +1,5 @@
-"""Voiced lines kept in storage, so a retried or re-delivered job does not pay twice.
+"""Voiced lines and written scripts kept in storage, so a retried or re-delivered job
+does not pay twice.
 
 An entry lives in a folder named by sha256(provider, voice, provider settings, text) and is
 itself named by the sha256 of its bytes: a clip cut short by a killed worker never matches
@@ -14,11 +15,12 @@ import logging
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from podcasts.providers.base import SpeechClip, SpeechProvider
+from podcasts.providers.base import Script, ScriptLine, SpeechClip, SpeechProvider
 
 logger = logging.getLogger(__name__)
 
 PREFIX = "tts-cache"
+SCRIPT_PREFIX = "script-cache"
 
 
 class LineCache:
@@ -66,3 +68,33 @@ class LineCache:
         except OSError:
             # A cache that can not be written costs money on a retry, not the episode.
             logger.exception("tts cache: could not store %s", key)
+
+
+class ScriptCache:
+    """One podcast's script, keyed also by what it was written from (an edit re-writes)."""
+
+    def __init__(self, *, podcast_id: str, params: dict) -> None:
+        digest = hashlib.sha256(
+            json.dumps(params, sort_keys=True, ensure_ascii=False).encode()
+        ).hexdigest()
+        self.key = f"{SCRIPT_PREFIX}/{podcast_id}/{digest}.json"
+
+    def get(self) -> Script | None:
+        try:
+            with default_storage.open(self.key, "rb") as handle:
+                data = json.loads(handle.read())
+            lines = [
+                ScriptLine(speaker=line["speaker"], text=line["text"]) for line in data["lines"]
+            ]
+            return Script(title=data["title"], lines=lines)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # missing or damaged: write it again
+
+    def put(self, script: Script) -> None:
+        body = {"title": script.title, "lines": [vars(line) for line in script.lines]}
+        try:
+            if default_storage.exists(self.key):
+                default_storage.delete(self.key)
+            default_storage.save(self.key, ContentFile(json.dumps(body, ensure_ascii=False)))
+        except OSError:
+            logger.exception("script cache: could not store %s", self.key)

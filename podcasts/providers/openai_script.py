@@ -92,6 +92,7 @@ class _BadAnswer(Exception):
 
 class OpenAIScriptWriter:
     name = "openai"
+    cache_scripts = True  # paid, and different each time: a retried job keeps its script
 
     def __init__(self) -> None:
         self.model = settings.OPENAI_MODEL
