@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import openai
 from django.conf import settings
 
@@ -46,12 +48,15 @@ class OpenAISpeech:
             settings.OPENAI_TTS_INSTRUCTIONS if self.model not in _NO_INSTRUCTIONS else ""
         )
         self._client: openai.OpenAI | None = None
+        self._client_lock = threading.Lock()
 
     @property
     def client(self) -> openai.OpenAI:
-        if self._client is None:
-            self._client = openai_client()
-        return self._client
+        # One client (one connection pool) shared by the job's threads.
+        with self._client_lock:
+            if self._client is None:
+                self._client = openai_client()
+            return self._client
 
     def voices(self) -> list[Voice]:
         return list(VOICES)

@@ -75,6 +75,7 @@ class FakeServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # else delayed ACKs add 40 ms to every answer
 
             def log_message(self, *args):  # keep the test output clean
                 pass
