@@ -37,6 +37,8 @@ MAX_TURN_WORDS = 55  # one guest turn: a few sentences, about 20 seconds of spee
 MAX_SENTENCE_WORDS = 45  # longer run-on sentences are cut at clause boundaries
 SHORT_ITEM_WORDS = 5  # bullets this short read better joined into one list sentence
 MAX_PREVIEW_TOPICS = 4
+MAX_SUMMARY_TOPICS = 5
+FOLD_WORDS = 20  # a subsection this small joins its parent: "POST /podcasts: creates one."
 SHOW_NAME = "PodNex"
 
 STOPWORDS = frozenset(
@@ -77,6 +79,12 @@ CLOSING_HEADINGS = frozenset(
 ABBREVIATIONS = frozenset(
     "e.g i.e etc vs mr mrs ms dr prof st jr sr inc ltd co no fig approx cf al dept est".split()
 )
+# Words that are usually followed by a noun: a cheap stand-in for part-of-speech tagging,
+# so that talking points are things ("aquifers") rather than actions ("recharges").
+NOUN_MARKERS = frozenset(
+    """the a an this these those its their our your his her my of in into on onto from
+    with about some many most each every any more less such""".split()
+)
 QUESTION_WORDS = ("how", "why", "what", "when", "where", "which", "who", "whether")
 
 # Phrasings, used in turn so that no filler repeats before all have been used.
@@ -92,6 +100,7 @@ PREVIEWS = (
 )
 GUEST_GREETINGS = ("Thanks for having me.", "Glad to be here.", "Happy to be here.")
 GUEST_READY = ("Let's get into it.", "There's a lot to unpack.", "I'm looking forward to this.")
+SOLO_ASKS = ("So, what should we know?", "Tell us what it's about.", "Where should we start?")
 OVERVIEW_ASKS = (
     "Let's start with the big picture.",
     "Before we get into details, give us the overview.",
@@ -120,6 +129,14 @@ WH_QUESTIONS = (  # for headings such as "How clouds form" or "Why it matters"
     "Let's get into {topic}.",
     "I'd like to understand {topic}. Can you help?",
 )
+PREPOSITION_QUESTIONS = (  # for headings such as "With the frontend" or "In production"
+    "And {topic}? What should we know?",
+    "What happens {topic}?",
+    "How does it work {topic}?",
+)
+PREPOSITIONS = frozenset(
+    "with without for in on at by from to into under over after before".split()
+)
 OWN_QUESTION_LEADS = ("So,", "Next question:", "Here's one for you:", "")
 REACTIONS = (
     "Interesting. And what about {next}?",
@@ -144,7 +161,12 @@ SINGLE_WRAP_UPS = (
     "And that's {title} in a nutshell.",
     "That covers {title}.",
 )
-FINAL_ASKS = ("Any final thoughts?", "How would you sum it up?", "Anything to leave us with?")
+FINAL_ASKS = ("Any final thoughts?", "Anything to leave us with?", "Anything else before we wrap?")
+SUMMARY_ASKS = (
+    "How would you sum it up?",
+    "What's the bottom line?",
+    "So what's the big takeaway?",
+)
 GUEST_CLOSINGS = (
     "Just that it's worth coming back to these notes. Thanks for having me.",
     "Only that there's always more to learn. Thanks for having me.",
@@ -183,6 +205,9 @@ class Section:
 class Vocabulary:
     words: Counter  # how often each content word occurs in the notes
     pairs: Counter  # how often each two-word phrase of content words occurs
+    spread: Counter  # in how many sections each content word occurs
+    nounish: set[str]  # seen right after "the", "of", "in"...: likely nouns
+    section_count: int
     proper: set[str]  # written capitalised mid-sentence and never in lower case: names
     lower: set[str]  # seen in lower case at least once
 
@@ -201,7 +226,7 @@ _BULLET = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)]|[a-zA-Z][.)])\s+(?:\[[ xX]\]\
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _HRULE = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$")
-_URL = re.compile(r"\b(?:https?://|www\.)[^\s<>()\[\]]+", re.IGNORECASE)
+_URL = re.compile(r"\b(?:https?://|www\.)[^\s<>()\[\]`'\"]+", re.IGNORECASE)
 _MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 _MD_REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
@@ -231,8 +256,8 @@ def clean_inline(text: str) -> str:
     text = _MD_REF_LINK.sub(r"\1", text)
     text = _FOOTNOTE.sub("", text)
     text = _HTML_TAG.sub(" ", text)
-    text = _URL.sub(_domain, text)
     text = _CODE.sub(r"\1", text)
+    text = _URL.sub(_domain, text)
     for _ in range(2):  # nested emphasis such as ***bold italic***
         text = _EMPHASIS.sub(r"\2", text)
     # Emoji and pictographs read badly in synthetic speech.
@@ -300,6 +325,22 @@ class _Block:
     level: int = 0
 
 
+def _join_lines(lines: list[str]) -> str:
+    """Join a paragraph's lines. Markdown treats a line break as a space, but notes often
+    put one statement per line ("Current state: ...", "Target state: ..."): a short line
+    without end punctuation followed by a capitalised line ends a sentence."""
+    text = lines[0]
+    for previous, line in zip(lines, lines[1:], strict=False):
+        before, after = clean_inline(previous), clean_inline(line)
+        label = re.match(r"^[A-Z][\w '-]{0,30}:\s", after)
+        open_end = before[-1:] in ".!?:;,([{-–—"
+        if not open_end and after[:1].isupper() and (len(before) < 60 or label):
+            text += ". " + line
+        else:
+            text += " " + line
+    return text
+
+
 def _blocks(notes: str) -> list[_Block]:
     blocks: list[_Block] = []
     paragraph: list[str] = []
@@ -308,7 +349,7 @@ def _blocks(notes: str) -> list[_Block]:
 
     def flush() -> None:
         if paragraph:
-            blocks.append(_Block("paragraph", [" ".join(paragraph)]))
+            blocks.append(_Block("paragraph", [_join_lines(paragraph)]))
             paragraph.clear()
         if items:
             blocks.append(_Block("list", list(items)))
@@ -483,10 +524,8 @@ def parse_notes(notes: str) -> Notes:
                 position += 1
 
     for section in sections:
-        for sentence in section.sentences:
-            if sentence.text.endswith(":"):  # a lead-in that no short list followed
-                sentence.text = sentence.text[:-1].rstrip() + "."
-    sections = [s for s in sections if s.sentences]
+        section.sentences = [_settle_lead_in(s) for s in section.sentences if not _is_label(s)]
+    sections = [s for s in _fold_small_sections(sections) if s.sentences]
     if not headings:
         sections = _regroup_paragraphs(sections)
     vocabulary = _vocabulary(sections, proper, lower)
@@ -495,22 +534,47 @@ def parse_notes(notes: str) -> Notes:
             sentence.section = index
             sentence.score = _score(sentence, vocabulary.words)
         section.kind = _section_kind(section, index)
-        section.topic = _topic(section, vocabulary)
     return Notes(heading_title, sections, vocabulary)
 
 
 def _clauses(text: str) -> list[list[str]]:
     """The words of each clause: phrases never straddle punctuation."""
-    return [_WORD.findall(clause) for clause in re.split(r"[,;:.!?()\[\]\"“”—–]", text)]
+    return [_WORD.findall(clause) for clause in re.split(r"[^\w\s'’-]", text)]
 
 
 def _is_content(word: str) -> bool:
     return word not in STOPWORDS and len(word) > 2 and not word.isdigit()
 
 
+def _is_phrase_word(word: str) -> bool:
+    # Adverbs ("properly") make odd talking points.
+    return _is_content(word) and not word.endswith("ly")
+
+
+def _head_nouns(words: list[str]) -> list[str]:
+    """The last word of each run of content words after a marker: "a closed loop" gives
+    "loop", the head of the phrase, rather than the adjective."""
+    heads, run, after_marker = [], [], False
+    for word in [*words, "."]:
+        # A participle after the noun starts a new clause: "a closed loop powered by".
+        participle = run and word.endswith(("ed", "ing"))
+        if after_marker and _is_content(word) and not participle:
+            run.append(word)
+            continue
+        if run:
+            heads.append(run[-1])
+        run = []
+        after_marker = word in NOUN_MARKERS
+    return heads
+
+
 def _vocabulary(sections: list[Section], proper: set[str], lower: set[str]) -> Vocabulary:
     words: Counter = Counter()
     pairs: Counter = Counter()
+    spread: Counter = Counter()
+    nounish: set[str] = set()
+    for section in sections:
+        spread.update({w for x in section.sentences for w in _content(x.words)})
     for sentence in (x for section in sections for x in section.sentences):
         words.update(_content(sentence.words))
         for clause in _clauses(sentence.text):
@@ -518,7 +582,48 @@ def _vocabulary(sections: list[Section], proper: set[str], lower: set[str]) -> V
             for first, second in zip(lowered, lowered[1:], strict=False):
                 if _is_content(first) and _is_content(second):
                     pairs[(first, second)] += 1
-    return Vocabulary(words, pairs, proper, lower)
+            nounish.update(_head_nouns(lowered))
+    return Vocabulary(words, pairs, spread, nounish, len(sections), proper, lower)
+
+
+def _is_label(sentence: Sentence) -> bool:
+    # "Installation:" introduced a code block we skipped; alone it says nothing.
+    return sentence.text.endswith(":") and len(sentence.words) <= 3
+
+
+def _settle_lead_in(sentence: Sentence) -> Sentence:
+    if sentence.text.endswith(":"):  # a lead-in whose list was too long to join
+        sentence.text = sentence.text[:-1].rstrip() + "."
+    return sentence
+
+
+def _fold_small_sections(sections: list[Section]) -> list[Section]:
+    """Fold tiny subsections into the parent section just before them, heading first.
+
+    Reference-style notes ("#### POST /podcasts" + one line each) would otherwise make a
+    question per line. Folding only into the section right before keeps document order.
+    """
+    kept: list[Section] = []
+    containers: list[tuple[int, Section]] = []  # open headings: (level, section holding them)
+    for section in sections:
+        if section.heading is None:
+            kept.append(section)
+            continue
+        while containers and containers[-1][0] >= section.level:
+            containers.pop()
+        parent = containers[-1][1] if containers else None
+        words = sum(len(s.words) for s in section.sentences)
+        tiny = section.sentences and words <= FOLD_WORDS and len(section.sentences) <= 2
+        if tiny and parent is not None and kept and kept[-1] is parent:
+            first = section.sentences[0]
+            first.text = f"{section.heading}: {first.text}"
+            first.words = _tokens(first.text)
+            parent.sentences.extend(section.sentences)
+            containers.append((section.level, parent))
+        else:
+            kept.append(section)
+            containers.append((section.level, section))
+    return kept
 
 
 def _regroup_paragraphs(sections: list[Section]) -> list[Section]:
@@ -563,21 +668,27 @@ def _phrase_case(phrase: str, vocabulary: Vocabulary) -> str:
     """A heading or phrase written for use mid-sentence: "Runoff and Groundwater" becomes
     "runoff and groundwater", while names and acronyms keep their capitals."""
     words = []
+    # In a Title Case Heading capitals carry no meaning; elsewhere they may mark names.
+    title_case = all(w[0].isupper() for w in phrase.split() if len(w) > 3 and w[0].isalpha())
     for index, word in enumerate(phrase.split()):
         bare = word.strip(".,;:!?\"'()").lower()
         keep = word.upper() == word or bare in vocabulary.proper or word[1:].lower() != word[1:]
         # A heading's first word is capitalised by position; later ones may be names.
-        common = index == 0 or bare in vocabulary.lower or bare in STOPWORDS
+        common = title_case or index == 0 or bare in vocabulary.lower or bare in STOPWORDS
         if word[:1].isupper() and not keep and common:
             word = word[0].lower() + word[1:]
         words.append(word)
     return " ".join(words)
 
 
-def _key_phrase(texts: list[str], vocabulary: Vocabulary, avoid: str = "") -> str:
-    """The most central phrase of the texts, as written: a two-word phrase the notes use
-    more than once ("water cycle"), else the most frequent content word."""
+def _key_phrase(
+    texts: list[str], vocabulary: Vocabulary, avoid: str = "", boost: dict[str, float] | None = None
+) -> str:
+    """The phrase that best sums up the texts, as written: a two-word phrase the notes use
+    more than once ("water cycle") or a single word, frequent in the texts but not spread
+    over every section of the notes (tf-idf)."""
     avoided = set(_tokens(avoid))
+    local = Counter(w for text in texts for w in _content(_tokens(text)))
     best, best_score = "", 0.0
     for words in (clause for text in texts for clause in _clauses(text)):
         lowered = [w.lower().replace("’", "'") for w in words]
@@ -586,30 +697,52 @@ def _key_phrase(texts: list[str], vocabulary: Vocabulary, avoid: str = "") -> st
                 phrase = lowered[index : index + size]
                 if len(phrase) < size or set(phrase) <= avoided:
                     continue
-                if not all(map(_is_content, phrase)):
+                if not all(map(_is_phrase_word, phrase)):
                     continue
                 if size == 2 and vocabulary.pairs[tuple(phrase)] < 2:
                     continue  # a one-off pair is often noun + verb ("water runs")
                 # A repeated two-word phrase says more than either word: it wins close calls.
                 bonus = 1.15 if size == 2 else 1.0
-                score = sum(_weight(w, vocabulary) for w in phrase) * bonus
+                score = sum(_weight(w, vocabulary, local) for w in phrase) * bonus
+                if boost:
+                    score *= max(boost.get(w, 1.0) for w in phrase)
                 if score > best_score:
                     best_score = score
                     best = " ".join(words[index : index + size])
     return _phrase_case(best, vocabulary) if best else ""
 
 
-def _weight(word: str, vocabulary: Vocabulary) -> float:
-    # Frequent words are central; longer words tend to be the specific ones ("vapour"
-    # over "air"), so length tips close calls.
-    return math.log1p(vocabulary.words[word]) * (0.6 + 0.05 * min(len(word), 8))
+def _weight(word: str, vocabulary: Vocabulary, local: Counter) -> float:
+    """How well a word sums up the texts: repeated there, used across the notes, but
+    not in every section; nouns over verbs, and longer (more specific) words over short."""
+    rarity = math.log1p(vocabulary.section_count / max(vocabulary.spread[word], 1))
+    weight = (local[word] + math.log1p(vocabulary.words[word])) * (0.5 + rarity)
+    noun = 1.5 if word in vocabulary.nounish else 1.0
+    return weight * noun * (0.6 + 0.05 * min(len(word), 8))
 
 
-def _topic(section: Section, vocabulary: Vocabulary) -> str:
-    if section.heading:
-        return _phrase_case(section.heading, vocabulary)
-    texts = [s.text for s in section.sentences]
-    return _key_phrase(texts, vocabulary) or "this part of the notes"
+def _with_article(phrase: str) -> str:
+    # "Let's start with the cloud", not "with cloud". Plurals and names go without.
+    if phrase[:1].isupper() or phrase.endswith("s"):
+        return phrase
+    return f"the {phrase}"
+
+
+def assign_topics(notes: Notes, title: str) -> None:
+    """Name each section: its heading, else the phrase that sums it up, never reusing a
+    topic and avoiding the title's words (the whole episode is about those)."""
+    used: list[str] = []
+    for section in notes.sections:
+        if section.heading:
+            # "Storage service (src/storage.ts)": the aside reads badly in a question.
+            heading = re.sub(r"\s*\([^)]*\)", "", section.heading).strip() or section.heading
+            section.topic = _phrase_case(heading, notes.vocabulary)
+        else:
+            texts = [s.text for s in section.sentences]
+            avoid = " ".join([title, *used])
+            phrase = _key_phrase(texts, notes.vocabulary, avoid)
+            section.topic = _with_article(phrase) if phrase else "the next point"
+        used.append(section.topic)
 
 
 def _series(items: list[str]) -> str:
@@ -654,6 +787,8 @@ def _question(topic: str, heading: str | None, first: bool, book: _Phrasebook) -
         return f"{lead} {topic}".strip() if lead else topic[:1].upper() + topic[1:]
     if topic.split()[0].lower() in QUESTION_WORDS:
         return _capitalise(book.pick(WH_QUESTIONS).format(topic=topic))
+    if topic.split()[0].lower() in PREPOSITIONS:
+        return _capitalise(book.pick(PREPOSITION_QUESTIONS).format(topic=topic))
     options = FIRST_QUESTIONS if first else QUESTIONS
     return _capitalise(book.pick(options).format(topic=topic))
 
@@ -696,7 +831,7 @@ class _Composer:
                 names.append("more")
             opening.append(book.pick(PREVIEWS).format(topics=_series(names)))
         if intro:
-            opening.append(book.pick(OVERVIEW_ASKS))
+            opening.append(book.pick(OVERVIEW_ASKS if topics else SOLO_ASKS))
         lines.append(ScriptLine(HOST, " ".join(opening)))
 
         greeting = book.pick(GUEST_GREETINGS)
@@ -759,10 +894,12 @@ class _Composer:
         book: _Phrasebook,
     ) -> None:
         if len(topics) >= 2:
-            summary = book.pick(WRAP_UPS).format(topics=_series(topics))
+            names = topics[:MAX_SUMMARY_TOPICS] + (["more"] if topics[MAX_SUMMARY_TOPICS:] else [])
+            summary = book.pick(WRAP_UPS).format(topics=_series(names))
         else:
             summary = book.pick(SINGLE_WRAP_UPS).format(title=self.title)
-        lines.append(ScriptLine(HOST, f"{summary} {book.pick(FINAL_ASKS)}"))
+        ask = book.pick(SUMMARY_ASKS if closing else FINAL_ASKS)
+        lines.append(ScriptLine(HOST, f"{summary} {ask}"))
         if closing:
             self._answer(lines, closing, book.pick(SUMMARY_LEADS), "", book)
             lines[-1] = ScriptLine(GUEST, f"{lines[-1].text} Thanks for having me.")
@@ -802,7 +939,12 @@ def _priority(notes: Notes) -> list[Sentence]:
 
 def _derived_title(notes: Notes) -> str:
     texts = [s.text for section in notes.sections for s in section.sentences]
-    phrase = _key_phrase(texts, notes.vocabulary)
+    # Notes usually open with their subject: "Photosynthesis turns sunlight into...".
+    opening = _content(_tokens(texts[0])) if texts else []
+    boost = {word: 1.5 for word in opening}
+    if opening:
+        boost[opening[0]] = 2.0
+    phrase = _key_phrase(texts, notes.vocabulary, boost=boost)
     if not phrase:
         return "Your Notes"
     return " ".join(w if w.upper() == w else w[:1].upper() + w[1:] for w in phrase.split())
@@ -829,6 +971,7 @@ class OfflineScriptWriter:
         if not parsed.sections:
             raise ProviderError("The notes contain no text to talk about", permanent=True)
         title = clean_inline(title or "") or parsed.heading_title or _derived_title(parsed)
+        assign_topics(parsed, title)
         composer = _Composer(parsed, title, seed=zlib.crc32(notes.encode("utf-8")))
         lines = _fit(composer, _priority(parsed), target)
         return Script(title=title, lines=lines)

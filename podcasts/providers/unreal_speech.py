@@ -156,7 +156,7 @@ class UnrealSpeech:
                 elif status == 429:
                     retry_after = _retry_after(response.headers.get("Retry-After"))
                     problem = f"rate limited (429): {_detail(response)}"
-                    if retry_after is not None:
+                    if retry_after is not None and retry_after <= self.backoff_max:
                         self._gate.pause(retry_after)
                 elif status >= 500 or status in (408, 409):
                     problem = f"server error ({status}): {_detail(response)}"

@@ -112,3 +112,14 @@ def test_an_outage_gives_up_after_the_retries_as_a_transient_error(unreal, setti
     assert not caught.value.permanent
     assert "503" in caught.value.message and "3 attempts" in caught.value.message
     assert len(unreal.to("/stream")) == 3
+
+
+def test_a_retry_after_longer_than_the_backoff_cap_is_left_to_the_job_retry(unreal, settings):
+    settings.TTS_RETRY_BACKOFF_MAX = 2.0
+    unreal.respond = lambda request: Reply(429, {"message": "quota"}, {"Retry-After": "600"})
+
+    with pytest.raises(ProviderError) as caught:
+        UnrealSpeech().synthesize(text="Hello.", voice="Noah")
+
+    assert not caught.value.permanent and caught.value.retry_after == 600
+    assert len(unreal.to("/stream")) == 1, "no thread sleeps ten minutes"
