@@ -161,7 +161,10 @@ def _get_engine() -> _Engine:
     """Return the process's engine, initialising it on first use. Caller holds `_lock`."""
     global _engine
     if _engine is None:
-        _engine = _Engine()
+        try:
+            _engine = _Engine()
+        except OSError as exc:  # the wheel's library is missing or built for another OS
+            raise ProviderError(f"eSpeak NG could not be loaded: {exc}", permanent=True) from exc
     return _engine
 
 

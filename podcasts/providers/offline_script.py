@@ -250,12 +250,12 @@ def _domain(match: re.Match) -> str:
 
 def clean_inline(text: str) -> str:
     """Markdown inline syntax to plain speakable text; raw links shrink to their domain."""
-    text = html.unescape(text)
+    text = _HTML_TAG.sub(" ", text)
+    text = html.unescape(text)  # after removing tags, so "&lt;tag&gt;" survives as text
     text = _MD_IMAGE.sub(r"\1", text)
     text = _MD_LINK.sub(r"\1", text)
     text = _MD_REF_LINK.sub(r"\1", text)
     text = _FOOTNOTE.sub("", text)
-    text = _HTML_TAG.sub(" ", text)
     text = _CODE.sub(r"\1", text)
     text = _URL.sub(_domain, text)
     for _ in range(2):  # nested emphasis such as ***bold italic***
@@ -263,6 +263,7 @@ def clean_inline(text: str) -> str:
     # Emoji and pictographs read badly in synthetic speech.
     text = "".join(ch for ch in text if unicodedata.category(ch) not in ("So", "Cc", "Co"))
     text = text.replace("\\", "")
+    text = re.sub(r"\s+([.,;:!?])(?=\s|$)", r"\1", text)  # "with cake ." once the emoji is gone
     return " ".join(text.split())
 
 
@@ -341,13 +342,20 @@ def _join_lines(lines: list[str]) -> str:
     return text
 
 
+def _cells(row: str) -> list[str]:
+    return [cell.strip() for cell in row.strip().strip("|").split("|") if cell.strip()]
+
+
 def _blocks(notes: str) -> list[_Block]:
     blocks: list[_Block] = []
     paragraph: list[str] = []
     items: list[str] = []
+    header: list[str] = []
     in_fence = False
 
     def flush() -> None:
+        nonlocal header
+        header = []
         if paragraph:
             blocks.append(_Block("paragraph", [_join_lines(paragraph)]))
             paragraph.clear()
@@ -366,7 +374,7 @@ def _blocks(notes: str) -> list[_Block]:
             continue
         following = lines[index + 1] if index + 1 < len(lines) else ""
         heading = _HEADING.match(raw)
-        if not line or _HRULE.match(line) and not paragraph:
+        if not line or _HRULE.match(line):
             flush()
         elif heading:
             flush()
@@ -378,10 +386,14 @@ def _blocks(notes: str) -> list[_Block]:
         elif _SETEXT.match(line) and blocks and blocks[-1].kind == "heading":
             continue  # the underline of a setext heading
         elif _TABLE_RULE.match(line):
-            continue
+            if items and lines[index - 1].strip().startswith("|"):
+                header = _cells(lines[index - 1])  # the row above the rule names the columns
+                items.pop()
         elif line.startswith("|"):
-            cells = [cell.strip() for cell in line.strip("|").split("|") if cell.strip()]
-            items.append(", ".join(cells))
+            cells = _cells(line)
+            if header and len(cells) == len(header):
+                cells = [f"{name}: {cell}" for name, cell in zip(header, cells, strict=True)]
+            items.append(", ".join(cells) + ".")  # a row is a statement, not a list item
         elif bullet := _BULLET.match(raw):
             if paragraph:
                 flush()
@@ -436,7 +448,7 @@ def _list_sentences(
             sentences.append(_finish(_join_list(run, cases, False)))
             run = []
         sentences.extend(_finish(s) for s in split_sentences(text))
-    return sentences, False
+    return [_capitalise(s) for s in sentences], False
 
 
 def _word_cases(blocks: list[_Block]) -> tuple[set[str], set[str]]:
@@ -452,15 +464,17 @@ def _word_cases(blocks: list[_Block]) -> tuple[set[str], set[str]]:
     return proper - lower, lower
 
 
+def _is_plain_word(word: str) -> bool:
+    # Not "I", an acronym ("NASA") or a mixed-case name ("iPhone", "McKinsey").
+    return word != "I" and word.upper() != word and word[1:].lower() == word[1:]
+
+
 def _can_lower(text: str, lower: set[str]) -> bool:
     """Whether the first word can be written in lower case mid-sentence."""
     match = _WORD.match(text)
-    if not match:
+    if not match or not _is_plain_word(match.group(0)):
         return False
-    word = match.group(0)
-    if word == "I" or word.upper() == word or word[1:].lower() != word[1:]:
-        return False  # "I", an acronym, or a mixed-case name such as "iPhone", "McKinsey"
-    return word.lower() in lower or word.lower() in STOPWORDS
+    return match.group(0).lower() in lower or match.group(0).lower() in STOPWORDS
 
 
 def _lower_first(text: str, lower: set[str], force: bool = False) -> str:
@@ -471,7 +485,7 @@ def _lower_first(text: str, lower: set[str], force: bool = False) -> str:
     match = _WORD.match(text)
     if not match:
         return text
-    if not _can_lower(text, lower | {match.group(0).lower()} if force else lower):
+    if not (_can_lower(text, lower) or force and _is_plain_word(match.group(0))):
         return text
     return text[: match.start()] + text[match.start()].lower() + text[match.start() + 1 :]
 
@@ -746,6 +760,7 @@ def assign_topics(notes: Notes, title: str) -> None:
 
 
 def _series(items: list[str]) -> str:
+    items = [item.rstrip("?") for item in items]  # question headings, listed mid-sentence
     if len(items) <= 2:
         return " and ".join(items)
     return ", ".join(items[:-1]) + ", and " + items[-1]
