@@ -49,6 +49,8 @@ def podcast_create(
     guest_voice: str = "guest",
     tts_provider: str,
     webhook_url: str | None = None,
+    language: str = "en",
+    instructions: str = "",
 ) -> tuple[Podcast, PodcastJob]:
     with transaction.atomic():
         podcast = Podcast.objects.create(
@@ -61,6 +63,8 @@ def podcast_create(
             guest_voice=guest_voice,
             tts_provider=tts_provider,
             webhook_url=webhook_url or None,
+            language=language,
+            instructions=instructions,
         )
         quota_reserve(user=user, podcast_id=podcast.id, duration=podcast.duration)
         job = _job_enqueue(podcast)

@@ -27,6 +27,7 @@ from podcasts.serializers import (
     PodcastSummarySerializer,
     TranscriptQuerySerializer,
     TranscriptSegmentSerializer,
+    VoiceProviderSerializer,
     duration_of,
     status_payload,
 )
@@ -65,6 +66,8 @@ class PodcastListCreateView(APIView):
             guest_voice=data["guestVoice"],
             tts_provider=data["ttsProvider"],
             webhook_url=data.get("webhookUrl"),
+            language=data["language"],
+            instructions=data["instructions"],
         )
         created = {
             "id": podcast.id,
@@ -213,12 +216,15 @@ class PodcastDownloadView(APIView):
 class VoiceListView(APIView):
     @extend_schema(
         operation_id="voices_list",
+        description="Every configured speech provider, its voices, and which voices the "
+        'logical names "host" and "guest" stand for.',
         responses={
             200: envelope(
                 "VoiceListResponse",
                 defaultProvider=serializers.CharField(),
-                providers=serializers.ListField(child=serializers.DictField()),
-            )
+                providers=VoiceProviderSerializer(many=True),
+            ),
+            401: ErrorSerializer,
         },
     )
     def get(self, request):
@@ -232,7 +238,10 @@ class VoiceListView(APIView):
                     "voices": [vars(v) for v in provider.voices()],
                 }
             )
-        return ok(defaultProvider=registry.default_speech_provider_name(), providers=providers)
+        return ok(
+            defaultProvider=registry.default_speech_provider_name(),
+            providers=VoiceProviderSerializer(providers, many=True).data,
+        )
 
 
 def _valid(serializer_class, data) -> dict:

@@ -14,7 +14,7 @@ import dj_database_url
 import dj_email_url
 from django.core.exceptions import ImproperlyConfigured
 
-from podnex.env import env_bool, env_choice, env_int, env_list, env_str
+from podnex.env import env_bool, env_choice, env_float, env_int, env_list, env_str
 from podnex.schedules import BEAT_SCHEDULE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -221,16 +221,54 @@ AUDIO_ARTIST = env_str("AUDIO_ARTIST", "PodNex")
 
 # Providers: the offline ones unless a key switches the real one on.
 OPENAI_API_KEY = env_str("OPENAI_API_KEY")
-OPENAI_BASE_URL = env_str("OPENAI_BASE_URL") or None
-OPENAI_MODEL = env_str("OPENAI_MODEL", "gpt-4o-mini")
+OPENAI_BASE_URL = env_str("OPENAI_BASE_URL") or None  # any OpenAI-compatible server
+OPENAI_MODEL = env_str("OPENAI_MODEL", "gpt-4o-mini")  # writes the scripts
+OPENAI_TIMEOUT = env_float("OPENAI_TIMEOUT", 120.0)  # seconds per request
+OPENAI_MAX_RETRIES = env_int("OPENAI_MAX_RETRIES", 3, minimum=0)  # SDK retries, with backoff
+OPENAI_TTS_ENABLED = env_bool("OPENAI_TTS_ENABLED", bool(OPENAI_API_KEY))
+OPENAI_TTS_MODEL = env_str("OPENAI_TTS_MODEL", "gpt-4o-mini-tts")
+OPENAI_TTS_HOST_VOICE = env_str("OPENAI_TTS_HOST_VOICE", "coral")
+OPENAI_TTS_GUEST_VOICE = env_str("OPENAI_TTS_GUEST_VOICE", "ash")
+# Delivery instructions, sent to models that take them (not tts-1 / tts-1-hd).
+OPENAI_TTS_INSTRUCTIONS = env_str(
+    "OPENAI_TTS_INSTRUCTIONS", "Speak naturally, as a relaxed podcast conversation."
+)
 UNREAL_SPEECH_API_KEY = env_str("UNREAL_SPEECH_API_KEY")
 UNREAL_SPEECH_BASE_URL = env_str("UNREAL_SPEECH_BASE_URL", "https://api.v8.unrealspeech.com")
+UNREAL_SPEECH_TIMEOUT = env_float("UNREAL_SPEECH_TIMEOUT", 60.0)  # seconds per request
+UNREAL_SPEECH_MAX_RETRIES = env_int("UNREAL_SPEECH_MAX_RETRIES", 4, minimum=0)
+UNREAL_SPEECH_HOST_VOICE = env_str("UNREAL_SPEECH_HOST_VOICE", "Sierra")
+UNREAL_SPEECH_GUEST_VOICE = env_str("UNREAL_SPEECH_GUEST_VOICE", "Noah")
+UNREAL_SPEECH_BITRATE = env_choice(
+    "UNREAL_SPEECH_BITRATE",
+    "192k",
+    {"16k", "32k", "48k", "64k", "128k", "192k", "256k", "320k"},
+)
+UNREAL_SPEECH_SPEED = env_float("UNREAL_SPEECH_SPEED", 0.0)  # -1.0 .. 1.0
+UNREAL_SPEECH_PITCH = env_float("UNREAL_SPEECH_PITCH", 1.0)  # 0.5 .. 1.5
+if not -1.0 <= UNREAL_SPEECH_SPEED <= 1.0 or not 0.5 <= UNREAL_SPEECH_PITCH <= 1.5:
+    raise ImproperlyConfigured("UNREAL_SPEECH_SPEED must be in -1..1 and _PITCH in 0.5..1.5")
 SCRIPT_WRITER = env_choice(
     "SCRIPT_WRITER", "openai" if OPENAI_API_KEY else "offline", {"offline", "openai"}
 )
 TTS_PROVIDER = env_choice(
     "TTS_PROVIDER", "unreal" if UNREAL_SPEECH_API_KEY else "espeak", {"espeak", "unreal", "openai"}
 )
+# Lines voiced at once per job. eSpeak runs one line at a time under a lock, so more
+# threads would only make a cancelled job voice lines nobody hears.
+TTS_CONCURRENCY = env_int("TTS_CONCURRENCY", 8, minimum=1)
+TTS_CONCURRENCY_UNREAL = env_int("TTS_CONCURRENCY_UNREAL", TTS_CONCURRENCY, minimum=1)
+TTS_CONCURRENCY_OPENAI = env_int("TTS_CONCURRENCY_OPENAI", TTS_CONCURRENCY, minimum=1)
+TTS_CONCURRENCY_ESPEAK = env_int("TTS_CONCURRENCY_ESPEAK", 1, minimum=1)
+# Backoff of our own HTTP clients (Unreal): base * 2**attempt, capped, with jitter.
+TTS_RETRY_BACKOFF = env_float("TTS_RETRY_BACKOFF", 1.0)  # seconds
+TTS_RETRY_BACKOFF_MAX = env_float("TTS_RETRY_BACKOFF_MAX", 30.0)
+# Voiced lines of paid providers are kept under tts-cache/ so a retried job pays once.
+TTS_LINE_CACHE = env_bool("TTS_LINE_CACHE", True)
+# Script length: words = minutes x rate. short aims at 3-5 minutes, long at 8-10.
+SPEAKING_RATE_WPM = env_int("SPEAKING_RATE_WPM", 150, minimum=60)
+SCRIPT_MAX_CALLS = env_int("SCRIPT_MAX_CALLS", 4, minimum=1)  # per script, incl. fix-ups
+SCRIPT_NOTES_BUDGET_CHARS = env_int("SCRIPT_NOTES_BUDGET_CHARS", 24_000, minimum=1000)
 
 # --- Billing (plans, quota, Dodo Payments) ------------------------------------------------
 
