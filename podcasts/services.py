@@ -20,6 +20,9 @@ from podcasts.models import (
     PodcastStatus,
 )
 from podnex.api.errors import Conflict, NotFound
+from webhooks_app import services as webhooks
+from webhooks_app.models import WebhookEvent
+
 
 def estimated_time(duration: str) -> int:
     """Seconds a job of this length usually takes, end to end."""
@@ -61,6 +64,7 @@ def podcast_create(
             webhook_url=webhook_url or None,
         )
         job = _job_enqueue(podcast)
+        webhooks.podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_CREATED)
     return podcast, job
 
 

@@ -14,7 +14,16 @@ import dj_database_url
 import dj_email_url
 from django.core.exceptions import ImproperlyConfigured
 
-from podnex.env import env_bool, env_choice, env_int, env_list, env_str
+from podnex.env import (
+    env_bool,
+    env_choice,
+    env_float,
+    env_float_item,
+    env_int,
+    env_list,
+    env_str,
+)
+from podnex.schedules import BEAT_SCHEDULE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PODNEX_VAR_DIR", str(BASE_DIR / "var")))
@@ -137,6 +146,7 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
 
 # --- Auth (django-allauth, headless) ------------------------------------------------------
 
@@ -223,6 +233,26 @@ SCRIPT_WRITER = env_choice(
 TTS_PROVIDER = env_choice(
     "TTS_PROVIDER", "unreal" if UNREAL_SPEECH_API_KEY else "espeak", {"espeak", "unreal", "openai"}
 )
+
+# --- Outbound webhooks --------------------------------------------------------------------
+
+# Off in production: a user's URL must not reach loopback, private or link-local addresses.
+WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", False)
+WEBHOOK_TIMEOUT = env_float("WEBHOOK_TIMEOUT", 10.0)  # seconds, per attempt
+if not 0 < WEBHOOK_TIMEOUT <= 60:
+    raise ImproperlyConfigured("WEBHOOK_TIMEOUT must be between 0 and 60 seconds")
+# Seconds to wait before each retry after the first attempt (7 attempts in all by default).
+WEBHOOK_RETRY_SCHEDULE = [
+    env_float_item("WEBHOOK_RETRY_SCHEDULE", item)
+    for item in env_list("WEBHOOK_RETRY_SCHEDULE", ["5", "300", "1800", "7200", "18000", "36000"])
+]
+# An endpoint failing without a single success for this long is disabled.
+WEBHOOK_DISABLE_AFTER = env_int("WEBHOOK_DISABLE_AFTER", 5 * 24 * 3600, minimum=60)  # seconds
+WEBHOOK_MAX_ENDPOINTS = env_int("WEBHOOK_MAX_ENDPOINTS", 100, minimum=1)  # per user
+# Queue of the delivery tasks, so that a slow endpoint never holds a generation worker.
+WEBHOOK_QUEUE = env_str("WEBHOOK_QUEUE", "webhooks")
+# After rotation the previous secret still signs (a second signature) for this long.
+WEBHOOK_SECRET_GRACE = env_int("WEBHOOK_SECRET_GRACE", 24 * 3600, minimum=0)  # seconds
 
 # --- Storage ------------------------------------------------------------------------------
 

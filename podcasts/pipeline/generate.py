@@ -21,6 +21,8 @@ from podcasts.models import FINAL_STATUSES, JobStatus, Podcast, PodcastJob, Podc
 from podcasts.pipeline.audio import AssembledAudio, audio_assemble
 from podcasts.providers import registry
 from podcasts.providers.base import ProviderError, Script, SpeechClip
+from webhooks_app import services as webhooks
+from webhooks_app.models import WebhookEvent
 
 logger = logging.getLogger(__name__)
 
@@ -156,6 +158,7 @@ def _job_start(*, podcast_id: str, job_id: str) -> Podcast | None:
         job.attempts += 1
         job.started_at = job.started_at or now
         job.save()
+        webhooks.podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_PROCESSING)
     return podcast
 
 
@@ -198,6 +201,7 @@ def _job_complete(*, podcast_id: str, job_id: str, episode: Episode, key: str) -
             status=JobStatus.COMPLETED, progress=100, current_step="Completed", completed_at=now,
             error=None,
         )
+        webhooks.podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_COMPLETED)
 
 
 def _job_fail(*, podcast_id: str, job_id: str, message: str) -> None:
@@ -215,6 +219,7 @@ def _job_fail(*, podcast_id: str, job_id: str, message: str) -> None:
             status=JobStatus.FAILED, error=message, stack_trace=traceback.format_exc(),
             completed_at=now,
         )
+        webhooks.podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_FAILED)
 
 
 def _job_note_retry(*, job_id: str, message: str) -> None:
