@@ -27,9 +27,11 @@ def allow_loopback(settings):
 
 @pytest.fixture
 def workers(transactional_db, settings):
-    """Two real Celery workers in threads of this process, as the Procfile runs them: one
-    for generation (queue `celery`, solo pool) and one for webhooks (its own queue, threads),
-    so a hanging endpoint can hold only webhook workers."""
+    """A real Celery worker in a thread of this process, consuming the generation queue and
+    the webhook queue with a thread pool, so deliveries and the job run side by side.
+    (Production runs the webhook queue in its own worker processes: see the Procfile. Two
+    workers in one process do not work with the Redis transport, whose event loop is global.)
+    """
     from celery.contrib.testing.worker import start_worker
     from celery.signals import task_postrun
     from django.db import connections
@@ -39,17 +41,16 @@ def workers(transactional_db, settings):
     def _close_connections(**kwargs):
         connections.close_all()  # worker threads must not keep the test database open
 
-    common = {"perform_ping_check": False, "shutdown_timeout": 60, "loglevel": "WARNING"}
     task_postrun.connect(_close_connections, weak=False)
     app.control.purge()
-    with start_worker(app, pool="solo", queues=["celery"], hostname="generate@test", **common):
-        with start_worker(
-            app,
-            pool="threads",
-            concurrency=4,
-            queues=[settings.WEBHOOK_QUEUE],
-            hostname="webhooks@test",
-            **common,
-        ):
-            yield app
+    with start_worker(
+        app,
+        pool="threads",
+        concurrency=6,
+        queues=["celery", settings.WEBHOOK_QUEUE],
+        perform_ping_check=False,
+        shutdown_timeout=60,
+        loglevel="WARNING",
+    ):
+        yield app
     task_postrun.disconnect(_close_connections)

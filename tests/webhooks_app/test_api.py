@@ -40,7 +40,10 @@ def test_creating_an_endpoint_shows_its_secret_once(owner_client, owner):
 def test_events_default_to_every_podcast_event(owner_client):
     created = register(owner_client)
     assert created["events"] == [
-        "podcast.created", "podcast.processing", "podcast.completed", "podcast.failed"
+        "podcast.created",
+        "podcast.processing",
+        "podcast.completed",
+        "podcast.failed",
     ]
 
 
@@ -79,7 +82,9 @@ def test_it_updates_url_events_and_active(owner_client):
 def test_switching_a_disabled_endpoint_back_on_clears_why_it_was_disabled(owner_client, owner):
     created = register(owner_client)
     Webhook.objects.filter(id=created["id"]).update(
-        active=False, disabled_reason="Disabled automatically: ...", disabled_at=timezone.now(),
+        active=False,
+        disabled_reason="Disabled automatically: ...",
+        disabled_at=timezone.now(),
         failing_since=timezone.now(),
     )
     shown = owner_client.get(f"{URL}/{created['id']}").json()["webhook"]
@@ -126,8 +131,9 @@ def test_deliveries_are_listed_newest_first_and_paginated(owner_client):
     assert first["event"] == "podcast.created" and first["messageId"].startswith("msg_")
     failed = owner_client.get(f"{URL}/{created['id']}/deliveries?state=failed").json()
     assert [d["status"] for d in failed["deliveries"]] == [500]
-    assert_error(owner_client.get(f"{URL}/{created['id']}/deliveries?limit=101"), 400,
-                 "validation_error")
+    assert_error(
+        owner_client.get(f"{URL}/{created['id']}/deliveries?limit=101"), 400, "validation_error"
+    )
 
 
 def test_the_endpoint_limit_is_enforced(owner_client, settings):
@@ -172,8 +178,9 @@ def test_a_failing_test_is_reported_and_not_retried(owner_client, receiver, allo
 def test_the_signing_secret_for_per_request_urls_is_stable_until_rotated(owner_client):
     first = owner_client.get(f"{URL}/signing-secret").json()
     assert first["signingSecret"].startswith("whsec_")
-    assert owner_client.get(f"{URL}/signing-secret").json()["signingSecret"] == (
-        first["signingSecret"]
+    assert (
+        owner_client.get(f"{URL}/signing-secret").json()["signingSecret"]
+        == (first["signingSecret"])
     )
     rotated = owner_client.post(f"{URL}/signing-secret/rotate").json()
     assert rotated["signingSecret"] != first["signingSecret"]
@@ -205,8 +212,9 @@ def test_another_user_can_neither_see_nor_touch_an_endpoint(
     assert_error(other_client.delete(base), 404, "not_found")
     assert server.requests == []
     assert Webhook.objects.get(id=created["id"]).active is True
-    assert owner_client.get(f"{URL}/signing-secret").json()["signingSecret"] != (
-        other_client.get(f"{URL}/signing-secret").json()["signingSecret"]
+    assert (
+        owner_client.get(f"{URL}/signing-secret").json()["signingSecret"]
+        != (other_client.get(f"{URL}/signing-secret").json()["signingSecret"])
     )
 
 
