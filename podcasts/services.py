@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from billing.services import quota_release, quota_reserve
 from podcasts.models import (
     ACTIVE_STATUSES,
     JobStatus,
@@ -63,6 +64,7 @@ def podcast_create(
             tts_provider=tts_provider,
             webhook_url=webhook_url or None,
         )
+        quota_reserve(user=user, podcast_id=podcast.id, duration=podcast.duration)
         job = _job_enqueue(podcast)
         webhooks.podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_CREATED)
     return podcast, job
@@ -71,9 +73,7 @@ def podcast_create(
 def podcast_retry(*, user, podcast_id: str) -> tuple[Podcast, PodcastJob]:
     with transaction.atomic():
         # Lock: two retries clicked at once must not enqueue two jobs.
-        podcast = (
-            Podcast.visible.select_for_update().filter(id=podcast_id, user=user).first()
-        )
+        podcast = Podcast.visible.select_for_update().filter(id=podcast_id, user=user).first()
         if podcast is None:
             raise NotFound("Podcast not found")
         if podcast.status != PodcastStatus.FAILED:
@@ -82,6 +82,8 @@ def podcast_retry(*, user, podcast_id: str) -> tuple[Podcast, PodcastJob]:
                 code="invalid_state",
                 status=podcast.status.lower(),
             )
+        # Failure released its quota: the new attempt must fit the plan again.
+        quota_reserve(user=user, podcast_id=podcast.id, duration=podcast.duration)
         podcast.status = PodcastStatus.QUEUED
         podcast.progress = 0
         podcast.current_step = "Queued for retry"
@@ -98,9 +100,7 @@ def podcast_delete(*, user, podcast_id: str) -> None:
     """Soft delete; a job still queued or running is cancelled (it stops at the next step)."""
     with transaction.atomic():
         # Lock: the worker may be completing this podcast right now; one of us wins cleanly.
-        podcast = (
-            Podcast.visible.select_for_update().filter(id=podcast_id, user=user).first()
-        )
+        podcast = Podcast.visible.select_for_update().filter(id=podcast_id, user=user).first()
         if podcast is None:
             raise NotFound("Podcast not found")
         now = timezone.now()
@@ -128,6 +128,7 @@ def _cancel_locked(podcast: Podcast, *, now) -> None:
     active_jobs = podcast.jobs.filter(status__in=ACTIVE_STATUSES)
     job_ids = list(active_jobs.values_list("job_id", flat=True))
     active_jobs.update(status=JobStatus.CANCELLED, completed_at=now)
+    quota_release(podcast_id=podcast.id)
     transaction.on_commit(lambda: _revoke(job_ids))
 
 

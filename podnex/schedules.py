@@ -1,11 +1,14 @@
-"""Every Celery beat schedule, in one place. settings.CELERY_BEAT_SCHEDULE is this dict;
-django-celery-beat's DatabaseScheduler syncs it into the database at beat start-up."""
-
-from __future__ import annotations
+"""Every periodic task, declared in one place. settings assigns this to CELERY_BEAT_SCHEDULE;
+django-celery-beat's DatabaseScheduler syncs it into the database."""
 
 from celery.schedules import crontab
 
-BEAT_SCHEDULE: dict[str, dict] = {
+BEAT_SCHEDULE = {
+    # Each subscription resets on its own usageResetDate, so look every hour, not monthly.
+    "billing-usage-reset": {
+        "task": "billing.usage_reset",
+        "schedule": crontab(minute=7),
+    },
     # The plan's "retry failed webhooks every 5 minutes": sends every delivery now due.
     "webhooks-retry-due": {
         "task": "webhooks.retry_due",

@@ -140,7 +140,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "data_folder_in": str(CELERY_BROKER_DIR / "queue"),
         "data_folder_out": str(CELERY_BROKER_DIR / "queue"),
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
-        "control_folder": str(CELERY_BROKER_DIR / "control"),  # else ./control in the cwd
+        "control_folder": str(CELERY_BROKER_DIR / "control"),
         "store_processed": False,
     }
     if CELERY_BROKER_URL.startswith("filesystem")
@@ -153,6 +153,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
 
@@ -177,6 +178,8 @@ ACCOUNT_EMAIL_VERIFICATION = env_choice(
     "ACCOUNT_EMAIL_VERIFICATION", "optional", {"none", "optional", "mandatory"}
 )
 ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = False
+# Verifying from the session that signed up finishes that sign-up (allauth checks the session).
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 HEADLESS_ONLY = True
 HEADLESS_CLIENTS = ("browser", "app")
@@ -241,6 +244,40 @@ SCRIPT_WRITER = env_choice(
 TTS_PROVIDER = env_choice(
     "TTS_PROVIDER", "unreal" if UNREAL_SPEECH_API_KEY else "espeak", {"espeak", "unreal", "openai"}
 )
+
+# --- Billing (plans, quota, Dodo Payments) ------------------------------------------------
+
+# Minutes a job reserves against the plan while it runs (the plan: short 3-5, long 8-10 min);
+# on completion the real audio minutes are charged instead.
+ESTIMATED_MINUTES_SHORT = env_int("ESTIMATED_MINUTES_SHORT", 5, minimum=0)
+ESTIMATED_MINUTES_LONG = env_int("ESTIMATED_MINUTES_LONG", 10, minimum=0)
+
+DODO_PAYMENTS_API_KEY = env_str("DODO_PAYMENTS_API_KEY")
+DODO_PAYMENTS_WEBHOOK_KEY = env_str("DODO_PAYMENTS_WEBHOOK_KEY")
+DODO_PAYMENTS_ENVIRONMENT = env_choice(
+    "DODO_PAYMENTS_ENVIRONMENT", "test_mode", {"test_mode", "live_mode"}
+)
+# Overrides the host picked by DODO_PAYMENTS_ENVIRONMENT (same name the SDK reads itself).
+DODO_PAYMENTS_BASE_URL = env_str("DODO_PAYMENTS_BASE_URL")
+DODO_PAYMENTS_RETURN_URL = env_str("DODO_PAYMENTS_RETURN_URL", f"{FRONTEND_URL}/billing/success")
+DODO_PAYMENTS_TIMEOUT = env_int("DODO_PAYMENTS_TIMEOUT", 20, minimum=1)  # seconds
+DODO_PRODUCT_ID_STARTER = env_str("DODO_PRODUCT_ID_STARTER")
+DODO_PRODUCT_ID_PRO = env_str("DODO_PRODUCT_ID_PRO")
+DODO_PRODUCT_ID_BUSINESS = env_str("DODO_PRODUCT_ID_BUSINESS")
+# How Dodo bills a plan change of a running subscription.
+DODO_PRORATION_BILLING_MODE = env_choice(
+    "DODO_PRORATION_BILLING_MODE",
+    "prorated_immediately",
+    {
+        "prorated_immediately",
+        "full_immediately",
+        "difference_immediately",
+        "do_not_bill",
+        "prorated_immediately_keep_cycle",
+    },
+)
+if IS_PRODUCTION and DODO_PAYMENTS_API_KEY and not DODO_PAYMENTS_WEBHOOK_KEY:
+    raise ImproperlyConfigured("DODO_PAYMENTS_API_KEY needs DODO_PAYMENTS_WEBHOOK_KEY as well")
 
 # --- Outbound webhooks --------------------------------------------------------------------
 
