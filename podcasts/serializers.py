@@ -66,6 +66,14 @@ class PodcastCreateSerializer(serializers.Serializer):
             )
         return code
 
+    def validate_webhookUrl(self, value: str | None) -> str | None:
+        from webhooks_app.ssrf import UnsafeUrl, url_check
+
+        try:
+            return url_check(value) and value if value else value  # no private targets
+        except UnsafeUrl as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
     def validate_ttsProvider(self, value: str) -> str:
         names = registry.speech_provider_names()
         if value not in names:

@@ -21,6 +21,8 @@ from podcasts.models import (
     PodcastStatus,
 )
 from podnex.api.errors import Conflict, NotFound
+from webhooks_app import services as webhooks
+from webhooks_app.models import WebhookEvent
 
 
 def estimated_time(duration: str) -> int:
@@ -68,6 +70,7 @@ def podcast_create(
         )
         quota_reserve(user=user, podcast_id=podcast.id, duration=podcast.duration)
         job = _job_enqueue(podcast)
+        webhooks.podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_CREATED)
     return podcast, job
 
 

@@ -9,4 +9,9 @@ BEAT_SCHEDULE = {
         "task": "billing.usage_reset",
         "schedule": crontab(minute=7),
     },
+    # The plan's "retry failed webhooks every 5 minutes": sends every delivery now due.
+    "webhooks-retry-due": {
+        "task": "webhooks.retry_due",
+        "schedule": crontab(minute="*/5"),
+    },
 }

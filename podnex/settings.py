@@ -14,7 +14,15 @@ import dj_database_url
 import dj_email_url
 from django.core.exceptions import ImproperlyConfigured
 
-from podnex.env import env_bool, env_choice, env_float, env_int, env_list, env_str
+from podnex.env import (
+    env_bool,
+    env_choice,
+    env_float,
+    env_float_item,
+    env_int,
+    env_list,
+    env_str,
+)
 from podnex.schedules import BEAT_SCHEDULE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -107,7 +115,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # Web, worker and beat share one file: wait for the writer instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Take the write lock when a transaction begins: a read-then-write transaction otherwise
+    # fails at once ("database is locked") when another writer is active, instead of waiting.
+    DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # The test database in a file, not in shared-cache memory: worker threads writing at
+    # once then wait for each other (timeout above) instead of failing "table is locked".
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, broker ------------------------------------------------------------------------
@@ -143,6 +157,7 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
 CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
 
 # --- Auth (django-allauth, headless) ------------------------------------------------------
 
@@ -303,6 +318,26 @@ DODO_PRORATION_BILLING_MODE = env_choice(
 )
 if IS_PRODUCTION and DODO_PAYMENTS_API_KEY and not DODO_PAYMENTS_WEBHOOK_KEY:
     raise ImproperlyConfigured("DODO_PAYMENTS_API_KEY needs DODO_PAYMENTS_WEBHOOK_KEY as well")
+
+# --- Outbound webhooks --------------------------------------------------------------------
+
+# Off in production: a user's URL must not reach loopback, private or link-local addresses.
+WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", False)
+WEBHOOK_TIMEOUT = env_float("WEBHOOK_TIMEOUT", 10.0)  # seconds, per attempt
+if not 0 < WEBHOOK_TIMEOUT <= 60:
+    raise ImproperlyConfigured("WEBHOOK_TIMEOUT must be between 0 and 60 seconds")
+# Seconds to wait before each retry after the first attempt (7 attempts in all by default).
+WEBHOOK_RETRY_SCHEDULE = [
+    env_float_item("WEBHOOK_RETRY_SCHEDULE", item)
+    for item in env_list("WEBHOOK_RETRY_SCHEDULE", ["5", "300", "1800", "7200", "18000", "36000"])
+]
+# An endpoint failing without a single success for this long is disabled.
+WEBHOOK_DISABLE_AFTER = env_int("WEBHOOK_DISABLE_AFTER", 5 * 24 * 3600, minimum=60)  # seconds
+WEBHOOK_MAX_ENDPOINTS = env_int("WEBHOOK_MAX_ENDPOINTS", 100, minimum=1)  # per user
+# Queue of the delivery tasks, so that a slow endpoint never holds a generation worker.
+WEBHOOK_QUEUE = env_str("WEBHOOK_QUEUE", "webhooks")
+# After rotation the previous secret still signs (a second signature) for this long.
+WEBHOOK_SECRET_GRACE = env_int("WEBHOOK_SECRET_GRACE", 24 * 3600, minimum=0)  # seconds
 
 # --- Storage ------------------------------------------------------------------------------
 

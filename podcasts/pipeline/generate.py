@@ -24,6 +24,8 @@ from podcasts.pipeline.audio import AssembledAudio, audio_assemble
 from podcasts.pipeline.line_cache import LineCache, ScriptCache
 from podcasts.providers import registry
 from podcasts.providers.base import GUEST, HOST, ProviderError, Script, SpeechClip
+from webhooks_app import services as webhooks
+from webhooks_app.models import WebhookEvent
 
 logger = logging.getLogger(__name__)
 
@@ -251,6 +253,7 @@ def _job_start(*, podcast_id: str, job_id: str) -> Podcast | None:
         job.attempts += 1
         job.started_at = job.started_at or now
         job.save()
+        webhooks.podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_PROCESSING)
     return podcast
 
 
@@ -297,6 +300,7 @@ def _job_complete(*, podcast_id: str, job_id: str, episode: Episode, key: str) -
             completed_at=now,
             error=None,
         )
+        webhooks.podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_COMPLETED)
 
 
 def _job_fail(*, podcast_id: str, job_id: str, message: str) -> None:
@@ -317,6 +321,7 @@ def _job_fail(*, podcast_id: str, job_id: str, message: str) -> None:
             stack_trace=traceback.format_exc(),
             completed_at=now,
         )
+        webhooks.podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_FAILED)
 
 
 def _job_note_retry(*, job_id: str, message: str) -> None:
