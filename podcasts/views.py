@@ -15,6 +15,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import serializers
 from rest_framework.views import APIView
 
+from apikeys import scopes
 from podcasts import selectors, services, storage
 from podcasts.models import PodcastStatus
 from podcasts.providers import registry
@@ -45,6 +46,9 @@ ERRORS = {
 
 
 class PodcastListCreateView(APIView):
+    required_scopes = {"GET": scopes.PODCAST_READ, "POST": scopes.PODCAST_CREATE}
+    burst_limits = {"POST": "podcast_create"}
+
     @extend_schema(
         operation_id="podcasts_create",
         request=PodcastCreateSerializer,
@@ -98,6 +102,8 @@ class PodcastListCreateView(APIView):
 
 
 class PodcastDetailView(APIView):
+    required_scopes = {"GET": scopes.PODCAST_READ, "DELETE": scopes.PODCAST_DELETE}
+
     @extend_schema(
         operation_id="podcasts_retrieve",
         responses={200: envelope("PodcastDetail", podcast=PodcastDetailSerializer()), **ERRORS},
@@ -116,6 +122,10 @@ class PodcastDetailView(APIView):
 
 
 class PodcastRetryView(APIView):
+    # Retrying starts a new generation: as expensive as a create, so the same scope and burst.
+    required_scopes = {"POST": scopes.PODCAST_CREATE}
+    burst_limits = {"POST": "podcast_create"}
+
     @extend_schema(
         operation_id="podcasts_retry",
         request=None,
@@ -135,6 +145,8 @@ class PodcastRetryView(APIView):
 
 
 class PodcastStatusView(APIView):
+    required_scopes = scopes.PODCAST_READ
+
     @extend_schema(
         operation_id="podcasts_status",
         responses={200: envelope("PodcastStatus", podcast=PodcastStatusSerializer()), **ERRORS},
@@ -145,6 +157,8 @@ class PodcastStatusView(APIView):
 
 
 class PodcastTranscriptView(APIView):
+    required_scopes = scopes.PODCAST_READ
+
     @extend_schema(
         operation_id="podcasts_transcript",
         parameters=[TranscriptQuerySerializer],
@@ -174,6 +188,8 @@ class PodcastTranscriptView(APIView):
 
 
 class PodcastDownloadView(APIView):
+    required_scopes = scopes.PODCAST_READ
+
     @extend_schema(
         operation_id="podcasts_download",
         responses={
@@ -199,6 +215,8 @@ class PodcastDownloadView(APIView):
 
 
 class VoiceListView(APIView):
+    required_scopes = scopes.PODCAST_READ
+
     @extend_schema(
         operation_id="voices_list",
         responses={
