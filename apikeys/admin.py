@@ -5,8 +5,17 @@ from apikeys.models import ApiKey
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ["name", "prefix", "user", "active", "rate_limit", "usage_count",
-                    "last_used_at", "expires_at", "created_at"]
+    list_display = [
+        "name",
+        "prefix",
+        "user",
+        "active",
+        "rate_limit",
+        "usage_count",
+        "last_used_at",
+        "expires_at",
+        "created_at",
+    ]
     list_filter = ["active", "created_at", "expires_at"]
     search_fields = ["name", "prefix", "user__email", "id"]
     list_select_related = ["user"]

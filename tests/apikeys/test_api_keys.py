@@ -114,8 +114,9 @@ def test_patch_changes_name_scopes_and_rate_limit(owner_client):
 )
 def test_patch_rejects_bad_or_unknown_fields(owner_client, payload):
     key_id = create(owner_client)["apiKey"]["id"]
-    assert_error(owner_client.patch(f"{URL}/{key_id}", payload, format="json"), 400,
-                 "validation_error")
+    assert_error(
+        owner_client.patch(f"{URL}/{key_id}", payload, format="json"), 400, "validation_error"
+    )
 
 
 def test_delete_revokes_the_key_at_once(owner_client):
@@ -130,16 +131,20 @@ def test_delete_revokes_the_key_at_once(owner_client):
     [listed] = owner_client.get(URL).json()["apiKeys"]
     assert listed["active"] is False
     assert owner_client.delete(f"{URL}/{listed['id']}").status_code == 200  # idempotent
-    assert_error(owner_client.patch(f"{URL}/{listed['id']}", {"name": "again"}, format="json"),
-                 409, "api_key_revoked")
+    assert_error(
+        owner_client.patch(f"{URL}/{listed['id']}", {"name": "again"}, format="json"),
+        409,
+        "api_key_revoked",
+    )
 
 
 def test_users_never_see_or_touch_each_others_keys(owner_client, other_client, owner):
     body = create(owner_client)
     key_id = body["apiKey"]["id"]
     assert other_client.get(URL).json()["apiKeys"] == []
-    assert_error(other_client.patch(f"{URL}/{key_id}", {"name": "mine"}, format="json"), 404,
-                 "not_found")
+    assert_error(
+        other_client.patch(f"{URL}/{key_id}", {"name": "mine"}, format="json"), 404, "not_found"
+    )
     assert_error(other_client.delete(f"{URL}/{key_id}"), 404, "not_found")
     row = ApiKey.objects.get(id=key_id)
     assert row.active and row.name == "CI" and row.user == owner
@@ -166,7 +171,8 @@ def test_a_user_has_a_limited_number_of_active_keys(owner_client, settings):
     settings.API_KEY_MAX_PER_USER = 2
     first = create(owner_client)
     create(owner_client)
-    assert_error(owner_client.post(URL, {"name": "third"}, format="json"), 403,
-                 "api_key_limit_reached")
+    assert_error(
+        owner_client.post(URL, {"name": "third"}, format="json"), 403, "api_key_limit_reached"
+    )
     owner_client.delete(f"{URL}/{first['apiKey']['id']}")
     create(owner_client, name="third")

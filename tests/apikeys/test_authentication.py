@@ -102,8 +102,9 @@ def test_a_401_names_the_api_key_header(db):
 
 
 @pytest.mark.parametrize("presented", ["garbage", "pk_test_" + "a" * 43])
-def test_every_presented_key_costs_the_same_one_digest_lookup(db, presented,
-                                                              django_assert_num_queries):
+def test_every_presented_key_costs_the_same_one_digest_lookup(
+    db, presented, django_assert_num_queries
+):
     # Malformed keys are hashed and looked up like well-formed ones, so the time to refuse
     # a key does not depend on what it contains.
     with django_assert_num_queries(1):
@@ -117,8 +118,14 @@ def test_user_a_key_never_reaches_user_b_objects(owner, other_user, make_key):
     client = key_client(raw_key)
     listed = client.get(URL).json()["podcasts"]
     assert [p["id"] for p in listed] == [mine.id]
-    for method, suffix in [("get", ""), ("get", "/status"), ("get", "/transcript"),
-                           ("get", "/download"), ("post", "/retry"), ("delete", "")]:
+    for method, suffix in [
+        ("get", ""),
+        ("get", "/status"),
+        ("get", "/transcript"),
+        ("get", "/download"),
+        ("post", "/retry"),
+        ("delete", ""),
+    ]:
         response = getattr(client, method)(f"{URL}/{theirs.id}{suffix}")
         assert_error(response, 404, "not_found")
     theirs.refresh_from_db()
@@ -138,8 +145,9 @@ def test_each_request_counts_at_once_when_flushing_is_off(owner, make_key, setti
     assert api_key.usage_count == 3 and api_key.last_used_at is not None
 
 
-def test_uses_are_batched_but_listed_exactly(owner, owner_client, make_key, settings,
-                                             django_assert_num_queries):
+def test_uses_are_batched_but_listed_exactly(
+    owner, owner_client, make_key, settings, django_assert_num_queries
+):
     settings.API_KEY_USAGE_FLUSH_SECONDS = 60
     api_key, raw_key = make_key(owner)
     client = key_client(raw_key)

@@ -48,8 +48,9 @@ def test_a_key_without_the_scope_gets_403_naming_it(owner, make_key, method, pat
     podcast = PodcastFactory(user=owner, status=PodcastStatus.FAILED)
     others = [s for s in SCOPES if s != scope]
     _, raw_key = make_key(owner, scopes=others)
-    body = assert_error(_call(key_client(raw_key), method, path, body, podcast), 403,
-                        "insufficient_scope")
+    body = assert_error(
+        _call(key_client(raw_key), method, path, body, podcast), 403, "insufficient_scope"
+    )
     assert body["requiredScope"] == scope and scope in body["error"]
     podcast.refresh_from_db()
     assert podcast.deleted_at is None and podcast.status == PodcastStatus.FAILED
@@ -74,8 +75,7 @@ def test_narrowing_a_keys_scopes_takes_effect_at_once(owner, owner_client, make_
     api_key, raw_key = make_key(owner, scopes=["podcast:read"])
     client = key_client(raw_key)
     assert client.get("/api/v1/podcasts").status_code == 200
-    owner_client.patch(f"/api/v1/api-keys/{api_key.id}", {"scopes": ["usage:read"]},
-                       format="json")
+    owner_client.patch(f"/api/v1/api-keys/{api_key.id}", {"scopes": ["usage:read"]}, format="json")
     assert_error(client.get("/api/v1/podcasts"), 403, "insufficient_scope")
 
 
