@@ -23,3 +23,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
     # The digest is never useful to staff and never editable.
     exclude = ["key"]
     readonly_fields = ["id", "prefix", "usage_count", "last_used_at", "created_at"]
+
+    def has_add_permission(self, request) -> bool:
+        # A key is shown once, to its owner, by POST /api/v1/api-keys; the admin cannot.
+        return False
