@@ -40,7 +40,9 @@ def audio_delete(*, key: str) -> None:
         default_storage.delete(key)
 
 
-def audio_signed_url(*, key: str, ttl: int | None = None, filename: str = "episode.mp3") -> SignedUrl:
+def audio_signed_url(
+    *, key: str, ttl: int | None = None, filename: str = "episode.mp3"
+) -> SignedUrl:
     ttl = ttl or settings.DOWNLOAD_URL_TTL
     expires_at = int(time.time()) + ttl
     if not isinstance(default_storage, FileSystemStorage):

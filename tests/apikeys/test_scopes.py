@@ -135,3 +135,21 @@ def test_the_schema_documents_the_scopes(anon_client, db):
         assert "x-required-scope" not in operation
         assert {"ApiKeyAuth": []} not in operation["security"]
     assert "429" in paths["/api/v1/podcasts"]["post"]["responses"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/user/usage", "/api/v1/user/subscription"])
+def test_usage_and_subscription_need_usage_read(owner, make_key, path):
+    _, allowed = make_key(owner, scopes=["usage:read"])
+    assert key_client(allowed).get(path).status_code == 200
+    _, denied = make_key(owner, scopes=["podcast:read"])
+    body = assert_error(key_client(denied).get(path), 403, "insufficient_scope")
+    assert body["requiredScope"] == "usage:read"
+
+
+def test_an_api_key_cannot_change_the_subscription(owner, full_key):
+    _, raw_key = full_key
+    for method, path in [("delete", "/api/v1/user/subscription"),
+                         ("post", "/api/v1/user/subscription/upgrade"),
+                         ("post", "/api/v1/billing/checkout"), ("get", "/api/v1/billing/portal")]:
+        response = getattr(key_client(raw_key), method)(path, {}, format="json")
+        assert_error(response, 403, "api_key_not_allowed")
