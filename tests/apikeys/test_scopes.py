@@ -148,8 +148,11 @@ def test_usage_and_subscription_need_usage_read(owner, make_key, path):
 
 def test_an_api_key_cannot_change_the_subscription(owner, full_key):
     _, raw_key = full_key
-    for method, path in [("delete", "/api/v1/user/subscription"),
-                         ("post", "/api/v1/user/subscription/upgrade"),
-                         ("post", "/api/v1/billing/checkout"), ("get", "/api/v1/billing/portal")]:
+    for method, path in [
+        ("delete", "/api/v1/user/subscription"),
+        ("post", "/api/v1/user/subscription/upgrade"),
+        ("post", "/api/v1/billing/checkout"),
+        ("get", "/api/v1/billing/portal"),
+    ]:
         response = getattr(key_client(raw_key), method)(path, {}, format="json")
         assert_error(response, 403, "api_key_not_allowed")
