@@ -61,7 +61,7 @@ def counter_incr(key: str, *, ttl: int, delta: int = 1, refresh_ttl: bool = Fals
     cache = caches[settings.RATE_LIMIT_CACHE]
     if isinstance(cache, RedisCache):
         full_key = cache.make_and_validate_key(key)
-        client = cache._cache.get_client(full_key, write=True)
+        client = _redis_client(cache, full_key)
         with client.pipeline(transaction=True) as pipe:
             pipe.incrby(full_key, delta)
             pipe.expire(full_key, ttl, nx=not refresh_ttl)
@@ -76,3 +76,13 @@ def counter_incr(key: str, *, ttl: int, delta: int = 1, refresh_ttl: bool = Fals
     if refresh_ttl:
         cache.touch(key, timeout=ttl)
     return count
+
+
+def _redis_client(cache: RedisCache, full_key: str):
+    # Django builds a new redis.Redis (hundreds of dict writes) on every get_client call;
+    # a client is thread-safe and this cache object is per thread, so keep one.
+    backend = cache._cache
+    client = getattr(backend, "_podnex_write_client", None)
+    if client is None:
+        client = backend._podnex_write_client = backend.get_client(full_key, write=True)
+    return client
