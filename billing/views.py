@@ -10,6 +10,7 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
+from apikeys import scopes
 from billing import dodo, selectors, services
 from billing.serializers import (
     CurrentPeriodSerializer,
@@ -41,6 +42,9 @@ def _upgrade(request):
 
 
 class SubscriptionView(APIView):
+    # API keys may read it; cancelling needs a signed-in session.
+    required_scopes = {"GET": scopes.USAGE_READ}
+
     @extend_schema(
         operation_id="user_subscription_retrieve",
         summary="Plan, status, limits, usage, period and cancel state",
@@ -113,6 +117,8 @@ class PortalView(APIView):
 
 
 class UsageView(APIView):
+    required_scopes = scopes.USAGE_READ
+
     @extend_schema(
         operation_id="user_usage",
         summary="Current period usage and the usage records of one month",
@@ -160,6 +166,8 @@ class DodoWebhookView(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    # Signed deliveries from Dodo's few addresses: a burst of events must not get a 429.
+    throttle_classes: list = []
 
     @extend_schema(
         operation_id="billing_webhooks",

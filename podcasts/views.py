@@ -15,6 +15,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.views import APIView
 
+from apikeys import scopes
 from podcasts import selectors, services, storage
 from podcasts.models import PodcastStatus
 from podcasts.providers import registry
@@ -46,6 +47,9 @@ ERRORS = {
 
 
 class PodcastListCreateView(APIView):
+    required_scopes = {"GET": scopes.PODCAST_READ, "POST": scopes.PODCAST_CREATE}
+    burst_limits = {"POST": "podcast_create"}
+
     @extend_schema(
         operation_id="podcasts_create",
         request=PodcastCreateSerializer,
@@ -101,6 +105,8 @@ class PodcastListCreateView(APIView):
 
 
 class PodcastDetailView(APIView):
+    required_scopes = {"GET": scopes.PODCAST_READ, "DELETE": scopes.PODCAST_DELETE}
+
     @extend_schema(
         operation_id="podcasts_retrieve",
         responses={
@@ -125,6 +131,10 @@ class PodcastDetailView(APIView):
 
 
 class PodcastRetryView(APIView):
+    # Retrying starts a new generation: as expensive as a create, so the same scope and burst.
+    required_scopes = {"POST": scopes.PODCAST_CREATE}
+    burst_limits = {"POST": "podcast_create"}
+
     @extend_schema(
         operation_id="podcasts_retry",
         request=None,
@@ -147,6 +157,8 @@ class PodcastRetryView(APIView):
 
 
 class PodcastStatusView(APIView):
+    required_scopes = scopes.PODCAST_READ
+
     @extend_schema(
         operation_id="podcasts_status",
         responses={
@@ -160,6 +172,8 @@ class PodcastStatusView(APIView):
 
 
 class PodcastTranscriptView(APIView):
+    required_scopes = scopes.PODCAST_READ
+
     @extend_schema(
         operation_id="podcasts_transcript",
         parameters=[TranscriptQuerySerializer],
@@ -189,6 +203,8 @@ class PodcastTranscriptView(APIView):
 
 
 class PodcastDownloadView(APIView):
+    required_scopes = scopes.PODCAST_READ
+
     @extend_schema(
         operation_id="podcasts_download",
         responses={
@@ -214,6 +230,8 @@ class PodcastDownloadView(APIView):
 
 
 class VoiceListView(APIView):
+    required_scopes = scopes.PODCAST_READ
+
     @extend_schema(
         operation_id="voices_list",
         description="Every configured speech provider, its voices, and which voices the "

@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "podnex.api.middleware.RateLimitHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "podnex.urls"
@@ -202,14 +203,27 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "PodNex <no-reply@podnex.loca
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so a presented X-API-Key is never ignored in favour of another credential.
+        "apikeys.authentication.ApiKeyAuthentication",
         "podnex.api.authentication.SessionTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # ApiKeyScopePermission: API keys only reach views that declare `required_scopes`.
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "apikeys.permissions.ApiKeyScopePermission",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "podnex.api.throttling.UserRateThrottle",
+        "apikeys.throttling.ApiKeyRateThrottle",
+        "podnex.api.throttling.BurstRateThrottle",
+    ],
+    # Proxies in front of the app whose X-Forwarded-For is trusted for the client IP.
+    "NUM_PROXIES": env_int("RATE_LIMIT_TRUSTED_PROXIES", 0, minimum=0),
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "podnex.api.errors.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "apikeys.schema.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # ?format= belongs to the transcript route (srt, vtt, txt), not to DRF negotiation.
     "URL_FORMAT_OVERRIDE": None,
@@ -353,8 +367,28 @@ S3_BUCKET_NAME = env_str("S3_BUCKET_NAME")
 
 # --- Rate limits (the plan's names) --------------------------------------------------------
 
-RATE_LIMIT_WINDOW_MS = env_int("RATE_LIMIT_WINDOW_MS", 900_000, minimum=1000)
+# Counters live in the cache (Redis when REDIS_URL is set), so limits hold across processes.
+RATE_LIMIT_WINDOW_MS = env_int("RATE_LIMIT_WINDOW_MS", 900_000, minimum=1000)  # per user/IP
 RATE_LIMIT_MAX_REQUESTS = env_int("RATE_LIMIT_MAX_REQUESTS", 100, minimum=1)
+RATE_LIMIT_CACHE = "default"
+RATE_LIMIT_KEY_PREFIX = "rl"
+# Tighter limits on expensive calls: scope -> (requests, window in seconds) per user.
+RATE_LIMIT_BURSTS = {
+    "podcast_create": (
+        env_int("PODCAST_CREATE_BURST_MAX", 10, minimum=1),
+        env_int("PODCAST_CREATE_BURST_WINDOW_SECONDS", 60, minimum=1),
+    ),
+}
+
+# --- API keys -----------------------------------------------------------------------------
+
+# Keys the HMAC-SHA256 digests of API keys. Defaults to SECRET_KEY: set it on its own before
+# rotating SECRET_KEY, or every API key stops working.
+API_KEY_HASH_SECRET = env_str("API_KEY_HASH_SECRET", SECRET_KEY)
+# usageCount/lastUsedAt: counted in the cache and written to the row at most once per this
+# many seconds per key; 0 writes the row on every request.
+API_KEY_USAGE_FLUSH_SECONDS = env_int("API_KEY_USAGE_FLUSH_SECONDS", 60, minimum=0)
+API_KEY_MAX_PER_USER = env_int("API_KEY_MAX_PER_USER", 20, minimum=1)
 
 # --- Misc ---------------------------------------------------------------------------------
 

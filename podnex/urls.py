@@ -7,6 +7,7 @@ from podnex import views
 api_v1 = [
     path("", include("podcasts.urls")),
     path("", include("accounts.urls")),
+    path("", include("apikeys.urls")),
     path("", include("billing.urls")),
     path("", include("webhooks_app.urls")),
 ]

@@ -23,3 +23,4 @@ class ErrorSerializer(serializers.Serializer):
     error = serializers.CharField()
     code = serializers.CharField()
     details = serializers.DictField(required=False)
+    retryAfter = serializers.IntegerField(required=False, help_text="Seconds to wait (429)")
