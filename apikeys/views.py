@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from apikeys import selectors, services
 from apikeys.serializers import ApiKeyCreateSerializer, ApiKeySerializer, ApiKeyUpdateSerializer
-from podnex.api.responses import ErrorSerializer, envelope, ok
+from podnex.api.responses import ErrorSerializer, envelope, ok, validated
 
 ERRORS = {400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer}
 
@@ -41,7 +41,7 @@ class ApiKeyListCreateView(APIView):
         },
     )
     def post(self, request):
-        data = _valid(ApiKeyCreateSerializer, request.data)
+        data = validated(ApiKeyCreateSerializer, request.data)
         api_key, raw_key = services.api_key_create(
             user=request.user,
             name=data["name"],
@@ -73,7 +73,7 @@ class ApiKeyDetailView(APIView):
         },
     )
     def patch(self, request, api_key_id: str):
-        data = _valid(ApiKeyUpdateSerializer, request.data)
+        data = validated(ApiKeyUpdateSerializer, request.data)
         api_key = services.api_key_update(
             user=request.user,
             api_key_id=api_key_id,
@@ -96,9 +96,3 @@ class ApiKeyDetailView(APIView):
     def delete(self, request, api_key_id: str):
         services.api_key_revoke(user=request.user, api_key_id=api_key_id)
         return ok(message="API key revoked")
-
-
-def _valid(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data

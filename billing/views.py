@@ -23,20 +23,14 @@ from billing.serializers import (
 )
 from podnex.api.errors import DomainError
 from podnex.api.pagination import PaginationSerializer, paginate
-from podnex.api.responses import ErrorSerializer, envelope, ok
+from podnex.api.responses import ErrorSerializer, envelope, ok, validated
 
 ERRORS = {400: ErrorSerializer, 401: ErrorSerializer}
 PROVIDER_ERRORS = {502: ErrorSerializer, 503: ErrorSerializer}
 
 
-def _valid(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 def _upgrade(request):
-    data = _valid(PlanRequestSerializer, request.data)
+    data = validated(PlanRequestSerializer, request.data)
     result = services.subscription_upgrade(user=request.user, plan=data["plan"].upper())
     return ok(checkoutUrl=result.checkout_url, mode=result.mode, plan=result.plan.lower())
 
@@ -135,7 +129,7 @@ class UsageView(APIView):
         },
     )
     def get(self, request):
-        query = _valid(UsageQuerySerializer, request.query_params)
+        query = validated(UsageQuerySerializer, request.query_params)
         usage = selectors.usage_month(user=request.user, month=query.get("month"))
         summary = selectors.subscription_summary(usage.subscription)
         page = paginate(usage.records, page=query["page"], limit=query["limit"])

@@ -35,7 +35,7 @@ from podcasts.serializers import (
 from podcasts.transcripts import RENDERERS
 from podnex.api.errors import Conflict, error_body
 from podnex.api.pagination import PaginationSerializer
-from podnex.api.responses import ErrorSerializer, envelope, ok
+from podnex.api.responses import ErrorSerializer, envelope, ok, validated
 
 ERRORS = {
     400: ErrorSerializer,
@@ -59,7 +59,7 @@ class PodcastListCreateView(APIView):
         },
     )
     def post(self, request):
-        data = _valid(PodcastCreateSerializer, request.data)
+        data = validated(PodcastCreateSerializer, request.data)
         podcast, job = services.podcast_create(
             user=request.user,
             note_content=data["noteContent"],
@@ -96,7 +96,7 @@ class PodcastListCreateView(APIView):
         },
     )
     def get(self, request):
-        query = _valid(PodcastListQuerySerializer, request.query_params)
+        query = validated(PodcastListQuerySerializer, request.query_params)
         page = selectors.podcast_list(user=request.user, **query)
         return ok(
             podcasts=PodcastSummarySerializer(page.items, many=True).data,
@@ -188,7 +188,7 @@ class PodcastTranscriptView(APIView):
         },
     )
     def get(self, request, podcast_id: str):
-        query = _valid(TranscriptQuerySerializer, request.query_params)
+        query = validated(TranscriptQuerySerializer, request.query_params)
         podcast = services.podcast_get(user=request.user, podcast_id=podcast_id)
         if podcast.status != PodcastStatus.COMPLETED or podcast.transcript is None:
             raise _not_ready(podcast)
@@ -260,12 +260,6 @@ class VoiceListView(APIView):
             defaultProvider=registry.default_speech_provider_name(),
             providers=VoiceProviderSerializer(providers, many=True).data,
         )
-
-
-def _valid(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def _not_ready(podcast) -> Conflict:

@@ -6,8 +6,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.views import APIView
 
+from apikeys import scopes
 from podnex.api.pagination import PaginationSerializer
-from podnex.api.responses import ErrorSerializer, envelope, ok
+from podnex.api.responses import ErrorSerializer, envelope, ok, validated
 from webhooks_app import selectors, services
 from webhooks_app.serializers import (
     DeliveryListQuerySerializer,
@@ -31,13 +32,7 @@ TAGS = ["webhooks"]
 
 
 class _WebhookView(APIView):
-    required_scope = "webhook:manage"  # API-key scope, enforced by the apikeys app
-
-
-def _valid(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
+    required_scopes = scopes.WEBHOOK_MANAGE
 
 
 def _with_secret(webhook) -> dict:
@@ -61,7 +56,7 @@ class WebhookListCreateView(_WebhookView):
         },
     )
     def get(self, request):
-        query = _valid(WebhookListQuerySerializer, request.query_params)
+        query = validated(WebhookListQuerySerializer, request.query_params)
         page = selectors.webhook_list(user=request.user, **query)
         return ok(webhooks=WebhookSerializer(page.items, many=True).data, pagination=page.meta())
 
@@ -75,7 +70,7 @@ class WebhookListCreateView(_WebhookView):
         },
     )
     def post(self, request):
-        data = _valid(WebhookCreateSerializer, request.data)
+        data = validated(WebhookCreateSerializer, request.data)
         webhook = services.webhook_create(
             user=request.user, url=data["url"], events=data["events"], active=data["active"]
         )
@@ -99,7 +94,7 @@ class WebhookDetailView(_WebhookView):
         responses={200: envelope("WebhookUpdated", webhook=WebhookSerializer()), **ERRORS},
     )
     def patch(self, request, webhook_id: str):
-        data = _valid(WebhookUpdateSerializer, request.data)
+        data = validated(WebhookUpdateSerializer, request.data)
         webhook = services.webhook_update(user=request.user, webhook_id=webhook_id, **data)
         return ok(webhook=WebhookSerializer(webhook).data)
 
@@ -145,7 +140,7 @@ class WebhookDeliveryListView(_WebhookView):
         },
     )
     def get(self, request, webhook_id: str):
-        query = _valid(DeliveryListQuerySerializer, request.query_params)
+        query = validated(DeliveryListQuerySerializer, request.query_params)
         webhook = services.webhook_get(user=request.user, webhook_id=webhook_id)
         page = selectors.delivery_list(webhook=webhook, **query)
         return ok(deliveries=DeliverySerializer(page.items, many=True).data, pagination=page.meta())
