@@ -16,6 +16,7 @@ from rest_framework import serializers
 from rest_framework.views import APIView
 
 from apikeys import scopes
+from idempotency import services as idempotency
 from podcasts import selectors, services, storage
 from podcasts.models import PodcastStatus
 from podcasts.providers import registry
@@ -44,6 +45,7 @@ ERRORS = {
     404: ErrorSerializer,
     409: ErrorSerializer,
 }
+IDEMPOTENT_ERRORS = {**ERRORS, 422: ErrorSerializer}
 
 
 class PodcastListCreateView(APIView):
@@ -53,11 +55,13 @@ class PodcastListCreateView(APIView):
     @extend_schema(
         operation_id="podcasts_create",
         request=PodcastCreateSerializer,
+        parameters=[idempotency.PARAMETER],
         responses={
             202: envelope("PodcastCreatedResponse", podcast=PodcastCreatedSerializer()),
-            **ERRORS,
+            **IDEMPOTENT_ERRORS,
         },
     )
+    @idempotency.idempotent
     def post(self, request):
         data = validated(PodcastCreateSerializer, request.data)
         podcast, job = services.podcast_create(
@@ -138,11 +142,13 @@ class PodcastRetryView(APIView):
     @extend_schema(
         operation_id="podcasts_retry",
         request=None,
+        parameters=[idempotency.PARAMETER],
         responses={
             202: envelope("PodcastRetriedResponse", podcast=PodcastCreatedSerializer()),
-            **ERRORS,
+            **IDEMPOTENT_ERRORS,
         },
     )
+    @idempotency.idempotent
     def post(self, request, podcast_id: str):
         podcast, job = services.podcast_retry(user=request.user, podcast_id=podcast_id)
         created = {

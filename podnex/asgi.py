@@ -3,4 +3,65 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "podnex.settings")
-application = get_asgi_application()
+django_application = get_asgi_application()
+
+
+class BodyLimitASGI:
+    """Refuses an /api/ request body larger than API_MAX_BODY_BYTES as it streams in.
+
+    Django's ASGI handler reads the whole body (to a temporary file) before any middleware
+    runs, so a chunked body without Content-Length would be stored in full first; here the
+    bytes are counted on arrival and the request is answered 413 once past the limit."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or not scope["path"].startswith("/api/"):
+            return await self.app(scope, receive, send)
+        from django.conf import settings
+
+        limit = settings.API_MAX_BODY_BYTES
+        received = 0
+        too_large = False
+
+        async def counting_receive():
+            nonlocal received, too_large
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    too_large = True
+                    # Django sees a disconnect and stops; we answer below.
+                    return {"type": "http.disconnect"}
+            return message
+
+        started = False
+
+        async def guarded_send(message):
+            nonlocal started
+            if too_large:
+                return
+            started = True
+            await send(message)
+
+        await self.app(scope, counting_receive, guarded_send)
+        if too_large and not started:
+            from podnex.api.middleware import payload_too_large
+
+            response = payload_too_large()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": response.status_code,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(response.content)).encode()),
+                        (b"connection", b"close"),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": response.content})
+
+
+application = BodyLimitASGI(django_application)

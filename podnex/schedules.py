@@ -14,4 +14,9 @@ BEAT_SCHEDULE = {
         "task": "webhooks.retry_due",
         "schedule": crontab(minute="*/5"),
     },
+    # Idempotency-Key answers are replayed for 24 hours; older ones are forgotten.
+    "idempotency-purge-expired": {
+        "task": "idempotency.purge_expired",
+        "schedule": crontab(minute=23),
+    },
 }

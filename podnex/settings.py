@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "billing",
     "apikeys",
     "webhooks_app",
+    "idempotency",
 ]
 
 MIDDLEWARE = [
@@ -82,6 +83,11 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "podnex.api.middleware.RateLimitHeadersMiddleware",
 ]
+# Before the session, CSRF and auth middleware: an oversized body is refused unread.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "podnex.api.middleware.RequestBodyLimitMiddleware",
+)
 
 ROOT_URLCONF = "podnex.urls"
 WSGI_APPLICATION = "podnex.wsgi.application"
@@ -201,6 +207,13 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "PodNex <no-reply@podnex.loca
 
 # --- API (Django REST Framework, drf-spectacular) -----------------------------------------
 
+# Largest request body the API reads; larger ones get 413 before parsing. A note of
+# MAX_NOTE_CHARS characters, JSON-escaped, fits with room to spare.
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1_048_576, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+# How long an Idempotency-Key's first answer is replayed (idempotency app).
+IDEMPOTENCY_KEY_TTL = env_int("IDEMPOTENCY_KEY_TTL", 24 * 3600, minimum=60)  # seconds
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # First, so a presented X-API-Key is never ignored in favour of another credential.
@@ -221,7 +234,7 @@ REST_FRAMEWORK = {
     # Proxies in front of the app whose X-Forwarded-For is trusted for the client IP.
     "NUM_PROXIES": env_int("RATE_LIMIT_TRUSTED_PROXIES", 0, minimum=0),
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["podnex.api.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "podnex.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "apikeys.schema.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

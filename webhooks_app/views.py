@@ -7,6 +7,7 @@ from rest_framework import serializers
 from rest_framework.views import APIView
 
 from apikeys import scopes
+from idempotency import services as idempotency
 from podnex.api.pagination import PaginationSerializer
 from podnex.api.responses import ErrorSerializer, envelope, ok, validated
 from webhooks_app import selectors, services
@@ -64,11 +65,14 @@ class WebhookListCreateView(_WebhookView):
         operation_id="webhooks_create",
         tags=TAGS,
         request=WebhookCreateSerializer,
+        parameters=[idempotency.PARAMETER],
         responses={
             201: envelope("WebhookCreated", webhook=WebhookWithSecretSerializer()),
             **ERRORS,
+            422: ErrorSerializer,
         },
     )
+    @idempotency.idempotent
     def post(self, request):
         data = validated(WebhookCreateSerializer, request.data)
         webhook = services.webhook_create(

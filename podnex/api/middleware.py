@@ -70,3 +70,41 @@ def _set_headers(response: HttpResponse, window: ratelimit.Window) -> None:
     response["X-RateLimit-Limit"] = str(window.limit)
     response["X-RateLimit-Remaining"] = str(window.remaining)
     response["X-RateLimit-Reset"] = str(int(window.reset_at))  # epoch seconds
+
+
+class RequestBodyLimitMiddleware:
+    """413 in the error shape for an /api/ request whose declared body is larger than
+    API_MAX_BODY_BYTES, before anything reads or parses it. Bodies sent without a
+    Content-Length (chunked) are counted as they arrive by `podnex.asgi.BodyLimitASGI`
+    under ASGI, and by Django's DATA_UPLOAD_MAX_MEMORY_SIZE (set to the same figure)
+    otherwise."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.conf import settings
+
+        if request.path.startswith("/api/"):
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                return JsonResponse(
+                    error_body("Invalid Content-Length header", "malformed_request"), status=400
+                )
+            if length > settings.API_MAX_BODY_BYTES:
+                return payload_too_large()
+        return self.get_response(request)
+
+
+def payload_too_large() -> JsonResponse:
+    from django.conf import settings
+
+    return JsonResponse(
+        error_body(
+            f"Request body too large (at most {settings.API_MAX_BODY_BYTES} bytes)",
+            "payload_too_large",
+            maxBytes=settings.API_MAX_BODY_BYTES,
+        ),
+        status=413,
+    )
