@@ -59,7 +59,28 @@ class AutoSchema(SpectacularAutoSchema):
             scope = _scope(self)
             if scope:
                 operation["x-required-scope"] = scope
+            _document_forbidden(operation)
+            body = operation.get("requestBody")
+            if body and getattr(self.get_request_serializer(), "min_properties", None):
+                body["required"] = True  # an empty PATCH is refused
         return operation
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        result = super()._map_serializer_field(field, direction, bypass_extensions)
+        extra = getattr(field, "schema", None)
+        if callable(extra):  # podnex.api.fields.DocumentedCharField
+            result = {**result, **extra()}
+        return result
+
+    def _map_serializer(self, serializer, direction, bypass_extensions=False):
+        result = super()._map_serializer(serializer, direction, bypass_extensions)
+        # A request body that refuses unknown fields must say so, or clients (and the
+        # schemathesis run in the tests) rightly expect extra fields to be ignored.
+        if direction == "request" and getattr(serializer, "rejects_unknown_fields", False):
+            result = {**result, "additionalProperties": False}
+        if direction == "request" and getattr(serializer, "min_properties", None):
+            result = {**result, "minProperties": serializer.min_properties}
+        return result
 
 
 def _rate_limited(view) -> bool:
@@ -88,3 +109,11 @@ def _document_rate_limits(operation: dict) -> None:
     )
     for response in responses.values():
         response.setdefault("headers", {}).update(RATE_LIMIT_HEADERS)
+
+
+def _document_forbidden(operation: dict) -> None:
+    """Every authenticated operation can answer 403 (an API key without the scope, or on a
+    route that needs a signed-in session), in the same error shape as its 401."""
+    responses = operation.get("responses", {})
+    if "401" in responses and "403" not in responses:
+        responses["403"] = {**responses["401"], "description": "Forbidden"}

@@ -35,6 +35,8 @@ def _unique(scopes: list[str]) -> list[str]:
 
 
 class _NoUnknownFields(serializers.Serializer):
+    rejects_unknown_fields = True  # documented as additionalProperties: false
+
     def validate(self, attrs: dict) -> dict:
         unknown = sorted(set(self.initial_data) - set(self.fields))
         if unknown:
@@ -45,7 +47,9 @@ class _NoUnknownFields(serializers.Serializer):
 class ApiKeyCreateSerializer(_NoUnknownFields):
     name = StrictCharField(trim_whitespace=True, max_length=100, allow_blank=False)
     scopes = _scopes_field(required=False)
-    expiresAt = serializers.DateTimeField(required=False, allow_null=True)
+    expiresAt = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="Must be in the future."
+    )
     rateLimit = StrictIntegerField(
         required=False,
         min_value=1,
@@ -63,6 +67,7 @@ class ApiKeyCreateSerializer(_NoUnknownFields):
 
 
 class ApiKeyUpdateSerializer(_NoUnknownFields):
+    min_properties = 1  # documented as minProperties: 1
     name = StrictCharField(required=False, trim_whitespace=True, max_length=100)
     scopes = _scopes_field(required=False)
     rateLimit = StrictIntegerField(required=False, min_value=1, max_value=ApiKey.RATE_LIMIT_MAX)

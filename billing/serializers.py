@@ -6,9 +6,10 @@ from rest_framework import serializers
 
 from billing.models import UsageRecord
 from billing.plans import PAID_PLANS
+from podnex.api.fields import DocumentedCharField
 from podnex.api.pagination import PageQuerySerializer
 
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 
 
 class PlanRequestSerializer(serializers.Serializer):
@@ -16,7 +17,11 @@ class PlanRequestSerializer(serializers.Serializer):
 
 
 class UsageQuerySerializer(PageQuerySerializer):
-    month = serializers.CharField(required=False, help_text="Billing month, YYYY-MM")
+    month = DocumentedCharField(
+        required=False,
+        help_text="Billing month, YYYY-MM",
+        schema=lambda: {"pattern": _MONTH.pattern},
+    )
 
     def validate_month(self, value: str) -> str:
         if not _MONTH.match(value):

@@ -9,7 +9,7 @@ from rest_framework import serializers
 from podcasts.languages import LANGUAGES
 from podcasts.models import Podcast, PodcastDuration, PodcastStatus
 from podcasts.providers import registry
-from podnex.api.fields import StrictCharField
+from podnex.api.fields import DocumentedCharField, StrictCharField
 
 DURATIONS = ["short", "long"]
 MAX_INSTRUCTIONS_CHARS = 1000
@@ -38,14 +38,24 @@ class PodcastCreateSerializer(serializers.Serializer):
         required=False, allow_blank=True, allow_null=True, max_length=settings.MAX_TITLE_CHARS
     )
     noteId = StrictCharField(required=False, allow_null=True, max_length=200)
-    hostVoice = StrictCharField(required=False, default="host", max_length=100)
-    guestVoice = StrictCharField(required=False, default="guest", max_length=100)
-    ttsProvider = StrictCharField(required=False, max_length=30)
+    hostVoice = DocumentedCharField(
+        required=False, default="host", max_length=100, schema=lambda: _voices_schema()
+    )
+    guestVoice = DocumentedCharField(
+        required=False, default="guest", max_length=100, schema=lambda: _voices_schema()
+    )
+    ttsProvider = DocumentedCharField(
+        required=False,
+        max_length=30,
+        schema=lambda: {"enum": registry.speech_provider_names()},
+        help_text="A configured speech provider (GET /api/v1/voices).",
+    )
     webhookUrl = HttpUrlField(required=False, allow_null=True, max_length=2000)
-    language = StrictCharField(
+    language = DocumentedCharField(
         required=False,
         default="en",
         max_length=8,
+        schema=lambda: {"enum": sorted(LANGUAGES)},
         help_text="ISO 639-1 code of the episode's language (e.g. en, fr, de). The script is "
         "written in it and voices are chosen for it where the provider has them.",
     )
@@ -247,3 +257,19 @@ class VoiceProviderSerializer(serializers.Serializer):
     name = serializers.CharField(help_text="What ttsProvider accepts")
     defaults = VoiceDefaultsSerializer()
     voices = VoiceSerializer(many=True)
+
+
+def voice_choices() -> list[str]:
+    """Every value hostVoice / guestVoice may take with some configured provider (the
+    schema's VoiceEnum, see ENUM_NAME_OVERRIDES)."""
+    voices = {"host", "guest"}
+    for name in registry.speech_provider_names():
+        voices.update(registry.voice_ids(name))
+    return sorted(voices)
+
+
+def _voices_schema() -> dict:
+    return {
+        "enum": voice_choices(),
+        "description": "host, guest, or a voice id of the chosen ttsProvider (GET /api/v1/voices).",
+    }

@@ -248,6 +248,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # hostVoice and guestVoice share one enum, computed from the configured providers.
+    "ENUM_NAME_OVERRIDES": {"VoiceEnum": "podcasts.serializers.voice_choices"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "podnex.api.schema.document_plain_views",
+    ],
 }
 
 # --- Podcasts -----------------------------------------------------------------------------

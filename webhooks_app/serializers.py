@@ -29,6 +29,7 @@ class EventListField(serializers.ListField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("allow_empty", False)
+        kwargs.setdefault("min_length", 1)  # what the schema states (minItems)
         kwargs.setdefault("max_length", len(EVENT_NAMES))
         super().__init__(**kwargs)
 

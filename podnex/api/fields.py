@@ -10,3 +10,13 @@ class StrictCharField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("not_a_string")
         return super().to_internal_value(data)
+
+
+class DocumentedCharField(StrictCharField):
+    """A string whose allowed values are known only at run time (the configured providers,
+    their voices): `schema()` returns extra OpenAPI keywords (enum, pattern) when the schema
+    is generated, so that /api/schema/ states what the validators enforce."""
+
+    def __init__(self, *, schema=None, **kwargs):
+        self.schema = schema
+        super().__init__(**kwargs)

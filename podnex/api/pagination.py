@@ -45,4 +45,7 @@ class Page:
 def paginate(queryset: QuerySet, *, page: int, limit: int) -> Page:
     total = queryset.count()
     offset = (page - 1) * limit
+    if offset and offset >= total:
+        # Past the end: no query with an OFFSET the database cannot even represent.
+        return Page(items=[], page=page, limit=limit, total=total)
     return Page(items=list(queryset[offset : offset + limit]), page=page, limit=limit, total=total)
