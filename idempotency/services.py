@@ -30,6 +30,7 @@ from rest_framework.utils.encoders import JSONEncoder
 
 from idempotency.models import IdempotencyKey
 from podnex.api.errors import DomainError, InvalidInput
+from podnex.api.responses import ErrorSerializer
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -46,6 +47,10 @@ PARAMETER = OpenApiParameter(
         "the first answer and creates nothing; the same key with another body is a 422."
     ),
 )
+
+
+# For @extend_schema(responses=...) of a decorated view.
+ERROR_RESPONSES = {422: ErrorSerializer}
 
 
 class IdempotencyKeyMismatch(DomainError):
