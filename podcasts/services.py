@@ -5,7 +5,9 @@ Views, tasks, admin actions and commands all call these functions.
 
 from __future__ import annotations
 
+import logging
 import uuid
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -23,6 +25,8 @@ from podcasts.models import (
 from podnex.api.errors import Conflict, NotFound
 from webhooks_app import services as webhooks
 from webhooks_app.models import WebhookEvent
+
+logger = logging.getLogger(__name__)
 
 
 def estimated_time(duration: str) -> int:
@@ -148,10 +152,64 @@ def _revoke(job_ids: list[str]) -> None:
 
 
 def _job_enqueue(podcast: Podcast) -> PodcastJob:
+    job = PodcastJob.objects.create(podcast=podcast, job_id=str(uuid.uuid4()))
+    transaction.on_commit(lambda: _job_send(podcast_id=podcast.id, job_id=job.job_id))
+    return job
+
+
+def _job_send(*, podcast_id: str, job_id: str) -> bool:
+    """Publish the job. The podcast is already committed (QUEUED, quota reserved): if the
+    broker is unreachable the request still answers, and `podcast_jobs_requeue_stale`
+    sends the job once the broker is back."""
     from podcasts.tasks import podcast_generate_task
 
-    job = PodcastJob.objects.create(podcast=podcast, job_id=str(uuid.uuid4()))
-    transaction.on_commit(
-        lambda: podcast_generate_task.apply_async(args=[podcast.id, job.job_id], task_id=job.job_id)
+    try:
+        podcast_generate_task.apply_async(args=[podcast_id, job_id], task_id=job_id)
+    except Exception:  # noqa: BLE001 - kombu raises several types for "no broker"
+        logger.exception(
+            "broker unreachable: job %s of podcast %s waits for the sweeper", job_id, podcast_id
+        )
+        return False
+    return True
+
+
+def podcast_jobs_requeue_stale(*, now: datetime | None = None, limit: int = 500) -> int:
+    """The beat task: give every podcast whose job has waited QUEUED longer than
+    PODCAST_QUEUE_STALE_SECONDS a new job and send it. The old job is cancelled first, so
+    that if its message does turn up after all, the worker skips it (`_job_start` ignores
+    final jobs) and the podcast still runs once. Returns how many were re-enqueued."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.PODCAST_QUEUE_STALE_SECONDS)
+    podcast_ids = list(
+        PodcastJob.objects.filter(
+            status=JobStatus.QUEUED,
+            created_at__lt=cutoff,
+            podcast__status=PodcastStatus.QUEUED,
+            podcast__deleted_at__isnull=True,
+        )
+        .order_by("created_at")
+        .values_list("podcast_id", flat=True)
+        .distinct()[:limit]
     )
-    return job
+    requeued = 0
+    for podcast_id in podcast_ids:
+        with transaction.atomic():
+            # Lock: the job's own message may reach a worker right now; `_job_start` takes
+            # this lock too, so either it starts the job (and we see PROCESSING) or we
+            # cancel the job first (and it skips).
+            podcast = Podcast.objects.select_for_update().filter(id=podcast_id).first()
+            if podcast is None or podcast.status != PodcastStatus.QUEUED or podcast.deleted_at:
+                continue
+            stale = podcast.jobs.filter(status=JobStatus.QUEUED)
+            if stale.filter(created_at__gte=cutoff).exists():
+                continue  # a fresh job is already waiting
+            stale.update(
+                status=JobStatus.CANCELLED,
+                completed_at=now,
+                error="Superseded: not picked up by a worker in time, sent again",
+            )
+            _job_enqueue(podcast)
+            requeued += 1
+    if requeued:
+        logger.warning("re-enqueued %d podcasts whose jobs waited too long", requeued)
+    return requeued

@@ -26,3 +26,10 @@ def podcast_generate_task(self, podcast_id: str, job_id: str) -> None:
         # Exponential backoff with jitter so that a provider outage is not hammered in step.
         base = settings.PODCAST_TASK_RETRY_BACKOFF * (2**self.request.retries)
         raise self.retry(exc=exc, countdown=base + random.uniform(0, base / 2)) from exc
+
+
+@shared_task(name="podcasts.requeue_stale")
+def podcast_jobs_requeue_stale_task() -> int:
+    from podcasts.services import podcast_jobs_requeue_stale
+
+    return podcast_jobs_requeue_stale()

@@ -14,6 +14,12 @@ BEAT_SCHEDULE = {
         "task": "webhooks.retry_due",
         "schedule": crontab(minute="*/5"),
     },
+    # A job whose message never reached a worker (broker down when the podcast was created)
+    # gets a new one: no podcast stays QUEUED forever.
+    "podcasts-requeue-stale": {
+        "task": "podcasts.requeue_stale",
+        "schedule": crontab(minute="*"),
+    },
     # Idempotency-Key answers are replayed for 24 hours; older ones are forgotten.
     "idempotency-purge-expired": {
         "task": "idempotency.purge_expired",

@@ -153,8 +153,21 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "store_processed": False,
     }
     if CELERY_BROKER_URL.startswith("filesystem")
-    else {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60)}
+    else {
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1),
+        # A broker that stops answering must fail a publish in seconds, not hang the request.
+        "socket_connect_timeout": env_float("CELERY_BROKER_CONNECT_TIMEOUT", 3.0),
+        "socket_timeout": env_float("CELERY_BROKER_SOCKET_TIMEOUT", 10.0),
+    }
 )
+# Publishing gives up after ~1 s of retries; callers handle the failure (podcast creation
+# keeps the podcast QUEUED for the sweeper).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.3,
+    "interval_max": 0.5,
+}
 if CELERY_BROKER_URL.startswith("filesystem"):
     CELERY_BROKER_TRANSPORT = "podnex.broker:Transport"  # atomic writes, see podnex/broker.py
 CELERY_TASK_IGNORE_RESULT = True
@@ -266,6 +279,9 @@ ESTIMATED_TIME_SHORT = env_int("ESTIMATED_TIME_SHORT", 60, minimum=1)  # seconds
 ESTIMATED_TIME_LONG = env_int("ESTIMATED_TIME_LONG", 150, minimum=1)
 DOWNLOAD_URL_TTL = env_int("DOWNLOAD_URL_TTL", 3600, minimum=1)  # seconds
 PODCAST_TASK_MAX_RETRIES = env_int("PODCAST_TASK_MAX_RETRIES", 3, minimum=0)
+# A job still QUEUED after this long is sent again by the beat sweeper (its message was
+# lost, e.g. the broker was down at creation). Longer than the queue's normal wait.
+PODCAST_QUEUE_STALE_SECONDS = env_int("PODCAST_QUEUE_STALE_SECONDS", 900, minimum=10)
 PODCAST_TASK_RETRY_BACKOFF = env_int("PODCAST_TASK_RETRY_BACKOFF", 10, minimum=0)  # seconds
 AUDIO_ARTIST = env_str("AUDIO_ARTIST", "PodNex")
 
