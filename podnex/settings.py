@@ -88,6 +88,10 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
     "podnex.api.middleware.RequestBodyLimitMiddleware",
 )
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("podnex.api.middleware.RequestBodyLimitMiddleware") + 1,
+    "podnex.api.middleware.DatabaseUnavailableMiddleware",
+)
 
 ROOT_URLCONF = "podnex.urls"
 WSGI_APPLICATION = "podnex.wsgi.application"

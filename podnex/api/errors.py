@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -122,6 +123,12 @@ def handler404(request, exception=None) -> JsonResponse:
 
 
 def handler500(request) -> JsonResponse:
+    from podnex.api.middleware import DATABASE_ERRORS, database_unavailable
+
+    # Called while the exception is being handled: a database outage outside a view (session
+    # or auth middleware) is a 503 too.
+    if isinstance(sys.exc_info()[1], DATABASE_ERRORS):
+        return database_unavailable()
     return json_error(request, "Internal server error", "server_error", 500)
 
 

@@ -1,4 +1,5 @@
-"""X-RateLimit-* headers on every /api/v1 response of a rate-limited DRF view.
+"""API middleware: request body limits (413), database outages (503), and the
+X-RateLimit-* headers on every /api/v1 response of a rate-limited DRF view.
 
 DRF runs throttles after authentication and permissions, so a request refused with 401 or
 403 never reaches them. Such requests still count here, in the client's user or IP bucket
@@ -8,6 +9,9 @@ past the limit the refusal becomes a 429.
 
 from __future__ import annotations
 
+import logging
+
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from rest_framework.views import APIView
 
@@ -18,6 +22,8 @@ from podnex.api.throttling import (
     FixedWindowThrottle,
     rate_limit_windows,
 )
+
+logger = logging.getLogger(__name__)
 
 
 class RateLimitHeadersMiddleware:
@@ -108,3 +114,34 @@ def payload_too_large() -> JsonResponse:
         ),
         status=413,
     )
+
+
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+
+
+def database_unavailable() -> JsonResponse:
+    response = JsonResponse(
+        error_body("The database is unavailable; try again shortly", "database_unavailable"),
+        status=503,
+    )
+    response["Retry-After"] = "5"
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    """A view that cannot reach the database answers 503 `database_unavailable` in the error
+    shape, not a 500. (Failures outside views reach `handler500`, which does the same.)
+    Django drops a broken connection at the end of the request, so the next request
+    connects afresh: the service recovers by itself when the database returns."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        if isinstance(exception, DATABASE_ERRORS):
+            logger.error("database unavailable: %s", exception)
+            return database_unavailable()
+        return None
