@@ -241,6 +241,9 @@ def _job_start(*, podcast_id: str, job_id: str) -> Podcast | None:
             return None
         if podcast.deleted_at or podcast.status in FINAL_STATUSES or job.status in FINAL_STATUSES:
             return None
+        # A re-delivered job (its worker died) finds the podcast PROCESSING already: it runs
+        # again, but subscribers heard "processing" once, under one webhook-id.
+        announce = podcast.status == PodcastStatus.QUEUED
         podcast.status = PodcastStatus.PROCESSING
         podcast.progress = 0
         podcast.current_step = "Starting generation"
@@ -253,7 +256,8 @@ def _job_start(*, podcast_id: str, job_id: str) -> Podcast | None:
         job.attempts += 1
         job.started_at = job.started_at or now
         job.save()
-        webhooks.podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_PROCESSING)
+        if announce:
+            webhooks.podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_PROCESSING)
     return podcast
 
 
