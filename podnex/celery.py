@@ -3,12 +3,33 @@
 import os
 
 from celery import Celery
+from celery.signals import setup_logging
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "podnex.settings")
 
 app = Celery("podnex")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@setup_logging.connect
+def _logging_from_django(**kwargs) -> None:
+    # Workers log through the same structlog pipeline as the web (JSON lines in production),
+    # with the request id of the request that queued the task bound by django-structlog.
+    from logging.config import dictConfig
+
+    from django.conf import settings
+
+    dictConfig(settings.LOGGING)
+
+
+def _django_structlog_step():
+    from django_structlog.celery.steps import DjangoStructLogInitStep
+
+    return DjangoStructLogInitStep
+
+
+app.steps["worker"].add(_django_structlog_step())
 
 
 @app.on_after_configure.connect

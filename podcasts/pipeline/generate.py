@@ -16,11 +16,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from podcasts import storage
+from podcasts import events, storage
 from podcasts.models import FINAL_STATUSES, JobStatus, Podcast, PodcastJob, PodcastStatus
 from podcasts.pipeline.audio import AssembledAudio, audio_assemble
 from podcasts.providers import registry
 from podcasts.providers.base import ProviderError, Script, SpeechClip
+from podnex import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +113,7 @@ def podcast_generate(*, podcast_id: str, job_id: str, final_attempt: bool = True
     except JobCancelled:
         logger.info("podcast %s cancelled during job %s", podcast_id, job_id)
     except ProviderError as exc:
+        metrics.provider_error_observe(job_id=job_id, permanent=exc.permanent)
         if exc.permanent or final_attempt:
             _job_fail(podcast_id=podcast_id, job_id=job_id, message=exc.message)
         else:
@@ -173,6 +175,9 @@ class _ProgressTracker:
         if not updated:
             raise JobCancelled()
         PodcastJob.objects.filter(job_id=self.job_id).update(progress=percent, current_step=step)
+        events.progress_publish(
+            podcast_id=self.podcast_id, job_id=self.job_id, percent=percent, step=step
+        )
 
 
 def _job_complete(*, podcast_id: str, job_id: str, episode: Episode, key: str) -> None:

@@ -1,0 +1,36 @@
+"""Every periodic task of PodNex, declared in one place.
+
+settings assigns this to CELERY_BEAT_SCHEDULE. `podnex.beat.schedules_register` writes the
+entries into django-celery-beat's tables after `migrate` and when beat starts, creating the
+missing ones only: once a row exists, staff edit it in the admin (timing, enabled) and a
+restart does not undo their edit. Each task is idempotent and safe to run twice at once.
+"""
+
+from __future__ import annotations
+
+from celery.schedules import crontab
+
+BEAT_SCHEDULE: dict[str, dict] = {
+    # Jobs older than 7 days, soft-deleted podcasts older than 30 days with their audio,
+    # expired API keys.
+    "podnex-cleanup-daily": {
+        "task": "podnex.cleanup",
+        "schedule": crontab(minute=17, hour=3),
+    },
+    # Costly aggregates for /metrics (audio minutes, users, subscriptions by plan).
+    "podnex-metrics-hourly": {
+        "task": "podnex.metrics_collect",
+        "schedule": crontab(minute=7),
+    },
+    # Monthly usage reset (billing). It runs hourly and resets each subscription whose
+    # usage_reset_date has passed, so every user's month restarts within the hour of its date.
+    "billing-usage-reset": {
+        "task": "billing.usage_reset",
+        "schedule": crontab(minute=0),
+    },
+    # Webhook deliveries whose next attempt is due (webhooks_app).
+    "webhooks-retry-due": {
+        "task": "webhooks.retry_due",
+        "schedule": crontab(minute="*/5"),
+    },
+}
