@@ -58,4 +58,6 @@ class User(AbstractBaseUser, PermissionsMixin):
         # allauth owns verification; this reads its EmailAddress row instead of copying it.
         from allauth.account.models import EmailAddress
 
-        return EmailAddress.objects.filter(user=self, email__iexact=self.email, verified=True).exists()
+        return EmailAddress.objects.filter(
+            user=self, email__iexact=self.email, verified=True
+        ).exists()

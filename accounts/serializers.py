@@ -11,8 +11,16 @@ class ProfileSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["id", "email", "name", "image", "emailVerified", "isStaff", "createdAt",
-                  "updatedAt"]
+        fields = [
+            "id",
+            "email",
+            "name",
+            "image",
+            "emailVerified",
+            "isStaff",
+            "createdAt",
+            "updatedAt",
+        ]
         read_only_fields = ["id", "email"]
 
 

@@ -11,7 +11,10 @@ from podnex.api.responses import ErrorSerializer, envelope, ok
 class ProfileView(APIView):
     @extend_schema(
         operation_id="user_profile_retrieve",
-        responses={200: envelope("Profile", user=ProfileSerializer()), 401: ErrorSerializer},
+        responses={
+            200: envelope("ProfileResponse", user=ProfileSerializer()),
+            401: ErrorSerializer,
+        },
     )
     def get(self, request):
         return ok(user=ProfileSerializer(request.user).data)
@@ -20,7 +23,7 @@ class ProfileView(APIView):
         operation_id="user_profile_update",
         request=ProfileUpdateSerializer,
         responses={
-            200: envelope("ProfileUpdated", user=ProfileSerializer()),
+            200: envelope("ProfileUpdatedResponse", user=ProfileSerializer()),
             400: ErrorSerializer,
             401: ErrorSerializer,
         },

@@ -103,9 +103,26 @@ class PodcastSummarySerializer(serializers.ModelSerializer):
     class Meta:
         model = Podcast
         fields = [
-            "id", "userId", "title", "noteId", "duration", "status", "progress", "currentStep",
-            "audioUrl", "audioDuration", "audioSize", "hostVoice", "guestVoice", "ttsProvider",
-            "webhookUrl", "createdAt", "updatedAt", "startedAt", "completedAt", "error",
+            "id",
+            "userId",
+            "title",
+            "noteId",
+            "duration",
+            "status",
+            "progress",
+            "currentStep",
+            "audioUrl",
+            "audioDuration",
+            "audioSize",
+            "hostVoice",
+            "guestVoice",
+            "ttsProvider",
+            "webhookUrl",
+            "createdAt",
+            "updatedAt",
+            "startedAt",
+            "completedAt",
+            "error",
             "retryCount",
         ]
 

@@ -11,7 +11,7 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views import View
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.views import APIView
 
@@ -49,7 +49,7 @@ class PodcastListCreateView(APIView):
         operation_id="podcasts_create",
         request=PodcastCreateSerializer,
         responses={
-            202: envelope("PodcastCreated", podcast=PodcastCreatedSerializer()),
+            202: envelope("PodcastCreatedResponse", podcast=PodcastCreatedSerializer()),
             **ERRORS,
         },
     )
@@ -81,7 +81,7 @@ class PodcastListCreateView(APIView):
         parameters=[PodcastListQuerySerializer],
         responses={
             200: envelope(
-                "PodcastList",
+                "PodcastListResponse",
                 podcasts=PodcastSummarySerializer(many=True),
                 pagination=PaginationSerializer(),
             ),
@@ -100,7 +100,10 @@ class PodcastListCreateView(APIView):
 class PodcastDetailView(APIView):
     @extend_schema(
         operation_id="podcasts_retrieve",
-        responses={200: envelope("PodcastDetail", podcast=PodcastDetailSerializer()), **ERRORS},
+        responses={
+            200: envelope("PodcastDetailResponse", podcast=PodcastDetailSerializer()),
+            **ERRORS,
+        },
     )
     def get(self, request, podcast_id: str):
         podcast = services.podcast_get(user=request.user, podcast_id=podcast_id)
@@ -108,7 +111,10 @@ class PodcastDetailView(APIView):
 
     @extend_schema(
         operation_id="podcasts_destroy",
-        responses={200: envelope("PodcastDeleted", message=serializers.CharField()), **ERRORS},
+        responses={
+            200: envelope("PodcastDeletedResponse", message=serializers.CharField()),
+            **ERRORS,
+        },
     )
     def delete(self, request, podcast_id: str):
         services.podcast_delete(user=request.user, podcast_id=podcast_id)
@@ -119,7 +125,10 @@ class PodcastRetryView(APIView):
     @extend_schema(
         operation_id="podcasts_retry",
         request=None,
-        responses={202: envelope("PodcastRetried", podcast=PodcastCreatedSerializer()), **ERRORS},
+        responses={
+            202: envelope("PodcastRetriedResponse", podcast=PodcastCreatedSerializer()),
+            **ERRORS,
+        },
     )
     def post(self, request, podcast_id: str):
         podcast, job = services.podcast_retry(user=request.user, podcast_id=podcast_id)
@@ -137,7 +146,10 @@ class PodcastRetryView(APIView):
 class PodcastStatusView(APIView):
     @extend_schema(
         operation_id="podcasts_status",
-        responses={200: envelope("PodcastStatus", podcast=PodcastStatusSerializer()), **ERRORS},
+        responses={
+            200: envelope("PodcastStatusResponse", podcast=PodcastStatusSerializer()),
+            **ERRORS,
+        },
     )
     def get(self, request, podcast_id: str):
         podcast = selectors.podcast_status(user=request.user, podcast_id=podcast_id)
@@ -150,7 +162,7 @@ class PodcastTranscriptView(APIView):
         parameters=[TranscriptQuerySerializer],
         responses={
             (200, "application/json"): envelope(
-                "PodcastTranscript",
+                "PodcastTranscriptResponse",
                 podcastId=serializers.CharField(),
                 segments=TranscriptSegmentSerializer(many=True),
             ),
@@ -178,7 +190,7 @@ class PodcastDownloadView(APIView):
         operation_id="podcasts_download",
         responses={
             200: envelope(
-                "PodcastDownload",
+                "PodcastDownloadResponse",
                 url=serializers.URLField(),
                 expiresAt=serializers.DateTimeField(),
                 expiresIn=serializers.IntegerField(help_text="seconds"),
@@ -203,7 +215,7 @@ class VoiceListView(APIView):
         operation_id="voices_list",
         responses={
             200: envelope(
-                "VoiceList",
+                "VoiceListResponse",
                 defaultProvider=serializers.CharField(),
                 providers=serializers.ListField(child=serializers.DictField()),
             )

@@ -90,8 +90,9 @@ def celery_worker(transactional_db):
 
     task_postrun.connect(_close_connections, weak=False)
     app.control.purge()
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=60,
-                      loglevel="WARNING"):
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, shutdown_timeout=60, loglevel="WARNING"
+    ):
         yield app
     task_postrun.disconnect(_close_connections)
 

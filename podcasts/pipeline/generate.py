@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from django.conf import settings
 from django.db import transaction
@@ -200,7 +200,10 @@ def _job_complete(*, podcast_id: str, job_id: str, episode: Episode, key: str) -
         podcast.error = None
         podcast.save()
         PodcastJob.objects.filter(job_id=job_id).update(
-            status=JobStatus.COMPLETED, progress=100, current_step="Completed", completed_at=now,
+            status=JobStatus.COMPLETED,
+            progress=100,
+            current_step="Completed",
+            completed_at=now,
             error=None,
         )
 
@@ -217,12 +220,22 @@ def _job_fail(*, podcast_id: str, job_id: str, message: str) -> None:
         podcast.completed_at = now
         podcast.save()
         PodcastJob.objects.filter(job_id=job_id).update(
-            status=JobStatus.FAILED, error=message, stack_trace=traceback.format_exc(),
+            status=JobStatus.FAILED,
+            error=message,
+            stack_trace=traceback.format_exc(),
             completed_at=now,
         )
 
 
 def _job_note_retry(*, job_id: str, message: str) -> None:
+    """The job will run again after a backoff; pollers see why it paused."""
+    job = PodcastJob.objects.filter(job_id=job_id).first()
+    if job is None:
+        return
+    step = f"Retrying after a provider error: {message}"[:100]
+    Podcast.objects.filter(id=job.podcast_id, status=PodcastStatus.PROCESSING).update(
+        current_step=step, updated_at=timezone.now()
+    )
     PodcastJob.objects.filter(job_id=job_id).update(
-        error=f"Retrying after: {message}", stack_trace=traceback.format_exc()
+        current_step=step, error=message, stack_trace=traceback.format_exc()
     )

@@ -88,9 +88,7 @@ def _message_of(detail: Any) -> str:
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, DomainError):
-        return Response(
-            error_body(exc.message, exc.code, **exc.extra), status=exc.status_code
-        )
+        return Response(error_body(exc.message, exc.code, **exc.extra), status=exc.status_code)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

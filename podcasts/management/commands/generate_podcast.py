@@ -1,0 +1,109 @@
+"""`manage.py generate_podcast NOTES_FILE --duration short --out episode.mp3`: the same
+pipeline as the worker, in-process, without the database or a queue."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from podcasts.pipeline.generate import EpisodeRequest, episode_produce
+from podcasts.providers import registry
+from podcasts.providers.base import ProviderError
+from podcasts.serializers import duration_of
+from podcasts.transcripts import transcript_srt
+
+BAR_WIDTH = 30
+
+
+class Command(BaseCommand):
+    help = "Turn a notes file into an MP3 episode plus its transcript (.json and .srt)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("notes_file", type=Path)
+        parser.add_argument("--duration", choices=["short", "long"], default="short")
+        parser.add_argument("--out", type=Path, default=Path("episode.mp3"))
+        parser.add_argument("--title", default=None)
+        parser.add_argument("--host-voice", default="host")
+        parser.add_argument("--guest-voice", default="guest")
+        parser.add_argument("--provider", default=None, help="speech provider (default: setting)")
+
+    def handle(
+        self,
+        *args,
+        notes_file: Path,
+        duration: str,
+        out: Path,
+        title,
+        host_voice,
+        guest_voice,
+        provider,
+        **options,
+    ):
+        notes = _read_notes(notes_file)
+        provider = provider or registry.default_speech_provider_name()
+        if provider not in registry.speech_provider_names():
+            raise CommandError(
+                f"Unknown provider {provider!r}; available: "
+                f"{', '.join(registry.speech_provider_names())}"
+            )
+        for voice in (host_voice, guest_voice):
+            if not registry.voice_is_known(provider_name=provider, voice=voice):
+                raise CommandError(
+                    f"Unknown voice {voice!r}; available: host, guest, "
+                    f"{', '.join(registry.voice_ids(provider))}"
+                )
+        request = EpisodeRequest(
+            notes=notes,
+            duration=duration_of(duration),
+            title=title,
+            host_voice=host_voice,
+            guest_voice=guest_voice,
+            tts_provider=provider,
+        )
+        try:
+            episode = episode_produce(request, progress=_progress_bar)
+        except ProviderError as exc:
+            raise CommandError(f"Generation failed: {exc.message}") from exc
+        _progress_bar(100, "Done")
+        sys.stderr.write("\n")
+        self._write(episode, out)
+
+    def _write(self, episode, out: Path) -> None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(episode.audio.mp3)
+        segments = episode.audio.segments
+        out.with_suffix(".json").write_text(
+            json.dumps(
+                {"title": episode.title, "duration": episode.audio.duration, "segments": segments},
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        out.with_suffix(".srt").write_text(transcript_srt(segments))
+        minutes, seconds = divmod(round(episode.audio.duration), 60)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{episode.title!r}: {minutes}:{seconds:02d}, {len(segments)} lines -> {out} "
+                f"(+ {out.with_suffix('.json').name}, {out.with_suffix('.srt').name})"
+            )
+        )
+
+
+def _read_notes(path: Path) -> str:
+    try:
+        notes = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CommandError(f"Cannot read {path}: {exc}") from exc
+    if not notes:
+        raise CommandError(f"{path} is empty")
+    return notes
+
+
+def _progress_bar(percent: int, step: str) -> None:
+    filled = BAR_WIDTH * percent // 100
+    bar = "#" * filled + "-" * (BAR_WIDTH - filled)
+    sys.stderr.write(f"\r[{bar}] {percent:3d}% {step[:40]:<40}")
+    sys.stderr.flush()
