@@ -37,8 +37,6 @@ from podcasts.models import FINAL_STATUSES, Podcast
 logger = logging.getLogger(__name__)
 
 FINAL = {s.lower() for s in FINAL_STATUSES}
-# With Redis, the row is still read after this many seconds without a message.
-_REDIS_FALLBACK_POLL = 5.0
 
 
 def channel_name(podcast_id: str) -> str:
@@ -98,6 +96,20 @@ def snapshot_read(podcast_id: str) -> Snapshot | None:
               "deleted_at")
         .first()
     )
+    return _snapshot_of(podcast)
+
+
+def _snapshot_read_and_close(podcast_id: str) -> Snapshot | None:
+    # Runs in a pool thread shared by all streams: leave no connection behind in it.
+    from django.db import connection
+
+    try:
+        return snapshot_read(podcast_id)
+    finally:
+        connection.close()
+
+
+def _snapshot_of(podcast: Podcast | None) -> Snapshot | None:
     if podcast is None:
         return None
     snapshot = Snapshot.of(podcast)
@@ -156,14 +168,18 @@ class _Emitter:
     """Turns successive snapshots into events, skipping repeats."""
 
     def __init__(self, last_event_id: str | None):
+        # After a reconnection only the id is known; the step then counts as unchanged.
         self.last_id = last_event_id
+        self.last_step: str | None = None
         self.last_status = last_event_id.split(".", 1)[0] if last_event_id else None
 
     def emit(self, snapshot: Snapshot) -> bytes | None:
-        if snapshot.event_id == self.last_id:
+        same_step = self.last_step is None or snapshot.current_step == self.last_step
+        if snapshot.event_id == self.last_id and same_step:
             return None
         event = "status" if snapshot.status != self.last_status else "progress"
         self.last_id, self.last_status = snapshot.event_id, snapshot.status
+        self.last_step = snapshot.current_step
         return _format(event, snapshot)
 
 
@@ -173,7 +189,7 @@ async def event_stream(
     emitter = _Emitter(last_event_id)
     heartbeat = settings.SSE_HEARTBEAT_SECONDS
     deadline = time.monotonic() + settings.SSE_MAX_SECONDS
-    read = sync_to_async(snapshot_read, thread_sensitive=False)
+    read = sync_to_async(_snapshot_read_and_close, thread_sensitive=False)
 
     # Tell EventSource how soon to reconnect after a drop.
     yield b"retry: 3000\n\n"
@@ -192,7 +208,7 @@ async def event_stream(
             yield chunk
         if first.status in FINAL:
             return
-        poll = _REDIS_FALLBACK_POLL if pubsub else settings.SSE_POLL_SECONDS
+        poll = settings.SSE_FALLBACK_POLL_SECONDS if pubsub else settings.SSE_POLL_SECONDS
         last_beat = last_check = time.monotonic()
         while time.monotonic() < deadline:
             snapshot = None

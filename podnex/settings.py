@@ -104,7 +104,10 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
+        # 0: the web runs under ASGI, where each request's sync code gets a fresh thread, so
+        # a persistent connection would outlive its thread unused (Django's advice: 0 under
+        # ASGI, pool with PgBouncer or DATABASE_POOL if connection set-up ever matters).
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0),
         conn_health_checks=True,
     )
 }
@@ -337,6 +340,8 @@ HEALTH_CHECK_TIMEOUT = env_float("HEALTH_CHECK_TIMEOUT", 3.0)  # seconds per com
 
 SSE_HEARTBEAT_SECONDS = env_float("SSE_HEARTBEAT_SECONDS", 15.0)
 SSE_POLL_SECONDS = env_float("SSE_POLL_SECONDS", 1.0)  # DB polling when Redis is absent
+# With Redis, a stream still reads the row after this long without a message (missed events).
+SSE_FALLBACK_POLL_SECONDS = env_float("SSE_FALLBACK_POLL_SECONDS", 5.0)
 SSE_MAX_SECONDS = env_int("SSE_MAX_SECONDS", 1800, minimum=1)  # client reconnects after
 
 # --- Cleanup ------------------------------------------------------------------------------

@@ -54,6 +54,8 @@ class GatedEpisode:
             if self.gated:
                 assert self.go.acquire(timeout=30), "the test never released the next step"
             progress(percent, step)
+        if self.gated:  # and once more, so that the last step is seen before the upload
+            assert self.go.acquire(timeout=30), "the test never released the upload"
         script = Script(title="Bees", lines=[ScriptLine(HOST, "Hello bees.")])
         audio = AssembledAudio(mp3=TINY_MP3, duration=3.0,
                                segments=[{"speaker": "host", "text": "Hello bees.",
