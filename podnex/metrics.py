@@ -31,7 +31,8 @@ from prometheus_client.core import (
     HistogramMetricFamily,
     Metric,
 )
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
+# 0.0.4: the text format every Prometheus version (and most agents) reads.
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 # --- Definitions --------------------------------------------------------------------------
 
@@ -432,4 +433,4 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
 
     for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
         registry.register(collector)
-    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_PLAIN_0_0_4)
