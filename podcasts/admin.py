@@ -21,8 +21,14 @@ class PodcastJobInline(admin.TabularInline):
 class PodcastAdmin(admin.ModelAdmin):
     list_display = ["id", "title", "user", "status", "progress", "duration", "audio_duration",
                     "tts_provider", "created_at", "deleted_at"]
-    list_filter = ["status", "duration", "tts_provider", "created_at",
-                   ("deleted_at", admin.EmptyFieldListFilter)]
+    list_filter = [
+        "status",
+        ("user__subscription__plan", admin.ChoicesFieldListFilter),
+        "duration",
+        "tts_provider",
+        "created_at",
+        ("deleted_at", admin.EmptyFieldListFilter),
+    ]
     search_fields = ["id", "title", "user__email", "note_id"]
     list_select_related = ["user"]
     readonly_fields = ["id", "created_at", "updated_at", "started_at", "completed_at"]

@@ -92,8 +92,7 @@ class Snapshot:
 def snapshot_read(podcast_id: str) -> Snapshot | None:
     podcast = (
         Podcast.objects.filter(id=podcast_id)
-        .only("id", "status", "progress", "current_step", "error", "audio_duration",
-              "deleted_at")
+        .only("id", "status", "progress", "current_step", "error", "audio_duration", "deleted_at")
         .first()
     )
     return _snapshot_of(podcast)
@@ -137,8 +136,9 @@ def _publish(snapshot: Snapshot) -> None:
             channel_name(snapshot.podcast_id), json.dumps(snapshot.payload())
         )
     except Exception:  # noqa: BLE001 - a lost event costs a few seconds of lag, not the job
-        logger.warning("could not publish progress of podcast %s", snapshot.podcast_id,
-                       exc_info=True)
+        logger.warning(
+            "could not publish progress of podcast %s", snapshot.podcast_id, exc_info=True
+        )
 
 
 def progress_publish(*, podcast_id: str, job_id: str, percent: int, step: str) -> None:
@@ -242,8 +242,9 @@ async def event_stream(
 
 def event_stream_response(*, podcast: Podcast, last_event_id: str | None) -> StreamingHttpResponse:
     response = StreamingHttpResponse(
-        event_stream(podcast_id=podcast.id, first=Snapshot.of(podcast),
-                     last_event_id=last_event_id),
+        event_stream(
+            podcast_id=podcast.id, first=Snapshot.of(podcast), last_event_id=last_event_id
+        ),
         content_type="text/event-stream",
     )
     response["Cache-Control"] = "no-cache, no-transform"
@@ -272,7 +273,10 @@ class PodcastEventsView(APIView):
         operation_id="podcasts_events",
         parameters=[
             OpenApiParameter(
-                "Last-Event-ID", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+                "Last-Event-ID",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                required=False,
                 description="Id of the last event received; its state is not sent again.",
             )
         ],

@@ -68,8 +68,13 @@ class StorageService:
 
     # -- writes --
 
-    def upload(self, data: bytes, key: str, metadata: dict[str, str] | None = None,
-               content_type: str | None = None) -> str:
+    def upload(
+        self,
+        data: bytes,
+        key: str,
+        metadata: dict[str, str] | None = None,
+        content_type: str | None = None,
+    ) -> str:
         """Store `data` under `key`, replacing what was there (a retried job rewrites it)."""
         content_type = content_type or mimetypes.guess_type(key)[0] or "application/octet-stream"
         if self.is_s3:
@@ -147,8 +152,9 @@ class StorageService:
                     keys.append(key)
         return sorted(keys)
 
-    def signed_url(self, key: str, expires_in: int | None = None,
-                   filename: str = "episode.mp3") -> SignedUrl:
+    def signed_url(
+        self, key: str, expires_in: int | None = None, filename: str = "episode.mp3"
+    ) -> SignedUrl:
         ttl = expires_in or settings.DOWNLOAD_URL_TTL
         expires_at = int(time.time()) + ttl
         if self.is_s3:
@@ -166,8 +172,7 @@ class StorageService:
             return SignedUrl(url=url, expires_at=expires_at)
         if not isinstance(self.storage, FileSystemStorage):
             return SignedUrl(url=self.storage.url(key), expires_at=expires_at)
-        token = signing.dumps({"k": key, "e": expires_at, "f": filename}, salt=_SALT,
-                              compress=True)
+        token = signing.dumps({"k": key, "e": expires_at, "f": filename}, salt=_SALT, compress=True)
         path = reverse("podcasts:audio-file", kwargs={"token": token})
         return SignedUrl(url=f"{settings.PUBLIC_BASE_URL}{path}", expires_at=expires_at)
 
@@ -215,7 +220,9 @@ def audio_exists(*, key: str) -> bool:
     return storage_service().exists(key)
 
 
-def audio_signed_url(*, key: str, ttl: int | None = None, filename: str = "episode.mp3") -> SignedUrl:
+def audio_signed_url(
+    *, key: str, ttl: int | None = None, filename: str = "episode.mp3"
+) -> SignedUrl:
     return storage_service().signed_url(key, expires_in=ttl, filename=filename)
 
 

@@ -56,8 +56,10 @@ def cleanup_run(*, now: datetime | None = None) -> dict[str, int]:
             for podcast in batch:
                 # Audio first: a crash after this leaves a row the next run finishes, never an
                 # orphan file nobody points at.
-                for key in {podcast.audio_url, storage.audio_key(user_id=podcast.user_id,
-                                                                 podcast_id=podcast.id)}:
+                for key in {
+                    podcast.audio_url,
+                    storage.audio_key(user_id=podcast.user_id, podcast_id=podcast.id),
+                }:
                     if key and storage.audio_exists(key=key):
                         storage.audio_delete(key=key)
                         report.audio_files += 1

@@ -31,6 +31,7 @@ from prometheus_client.core import (
     HistogramMetricFamily,
     Metric,
 )
+
 # 0.0.4: the text format every Prometheus version (and most agents) reads.
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
@@ -49,10 +50,10 @@ _SECONDS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
 _HTTP_SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 DEFINITIONS: dict[str, _Def] = {
-    "podnex_http_requests_total": _Def("counter", "HTTP requests answered",
-                                       ("method", "status")),
-    "podnex_http_request_duration_seconds": _Def("histogram", "HTTP request latency",
-                                                 ("method",), _HTTP_SECONDS),
+    "podnex_http_requests_total": _Def("counter", "HTTP requests answered", ("method", "status")),
+    "podnex_http_request_duration_seconds": _Def(
+        "histogram", "HTTP request latency", ("method",), _HTTP_SECONDS
+    ),
     "podnex_pipeline_step_duration_seconds": _Def(
         "histogram", "Duration of each generation step", ("step",), _SECONDS
     ),
@@ -185,12 +186,14 @@ def gauges_set(values: dict[str, float]) -> None:
 
 
 def http_request_observe(*, method: str, status: int, seconds: float) -> None:
-    items = [(_field("podnex_http_requests_total", {"method": method, "status": str(status)}),
-              1.0)]
+    items = [(_field("podnex_http_requests_total", {"method": method, "status": str(status)}), 1.0)]
     name = "podnex_http_request_duration_seconds"
     labels = {"method": method}
-    items += [(_field(name, labels, "_bucket", le), 1.0)
-              for le in DEFINITIONS[name].buckets if seconds <= le]
+    items += [
+        (_field(name, labels, "_bucket", le), 1.0)
+        for le in DEFINITIONS[name].buckets
+        if seconds <= le
+    ]
     items += [(_field(name, labels, "_bucket_inf"), 1.0), (_field(name, labels, "_sum"), seconds)]
     _safely(store().incr, items)
 
@@ -222,8 +225,9 @@ def pipeline_progress_observe(*, job_id: str, percent: int) -> None:
             return
         _phases[job_id] = (step, now)
     if previous:
-        histogram_observe("podnex_pipeline_step_duration_seconds", now - previous[1],
-                          step=previous[0])
+        histogram_observe(
+            "podnex_pipeline_step_duration_seconds", now - previous[1], step=previous[0]
+        )
 
 
 def pipeline_job_finished(*, job_id: str, outcome: str, seconds: float | None) -> None:
@@ -231,8 +235,11 @@ def pipeline_job_finished(*, job_id: str, outcome: str, seconds: float | None) -
     with _phase_lock:
         previous = _phases.pop(job_id, None)
     if previous and outcome == "completed":
-        histogram_observe("podnex_pipeline_step_duration_seconds",
-                          time.monotonic() - previous[1], step=previous[0])
+        histogram_observe(
+            "podnex_pipeline_step_duration_seconds",
+            time.monotonic() - previous[1],
+            step=previous[0],
+        )
     if seconds is not None:
         histogram_observe("podnex_job_duration_seconds", seconds, outcome=outcome)
 
@@ -240,8 +247,11 @@ def pipeline_job_finished(*, job_id: str, outcome: str, seconds: float | None) -
 def provider_error_observe(*, job_id: str, permanent: bool) -> None:
     with _phase_lock:
         current = _phases.get(job_id)
-    counter_inc("podnex_provider_errors_total", step=current[0] if current else "unknown",
-                kind="permanent" if permanent else "transient")
+    counter_inc(
+        "podnex_provider_errors_total",
+        step=current[0] if current else "unknown",
+        kind="permanent" if permanent else "transient",
+    )
 
 
 # --- Reading: the collector ---------------------------------------------------------------
@@ -262,11 +272,10 @@ class PodnexCollector:
         from podcasts.models import Podcast, PodcastJob, PodcastStatus
         from webhooks_app.models import Webhook
 
-        podcasts = GaugeMetricFamily("podnex_podcasts", "Podcasts (not deleted) by status",
-                                     labels=["status"])
-        counts = dict(
-            Podcast.visible.values_list("status").annotate(n=Count("id")).order_by()
+        podcasts = GaugeMetricFamily(
+            "podnex_podcasts", "Podcasts (not deleted) by status", labels=["status"]
         )
+        counts = dict(Podcast.visible.values_list("status").annotate(n=Count("id")).order_by())
         for status in PodcastStatus.values:
             podcasts.add_metric([status.lower()], counts.get(status, 0))
         yield podcasts
@@ -309,8 +318,9 @@ def queue_depth() -> int | None:
 
 
 def _queue_depth() -> Metric:
-    gauge = GaugeMetricFamily("podnex_queue_depth", "Messages waiting in the Celery queue",
-                              labels=["queue"])
+    gauge = GaugeMetricFamily(
+        "podnex_queue_depth", "Messages waiting in the Celery queue", labels=["queue"]
+    )
     depth = queue_depth()
     if depth is not None:
         gauge.add_metric(["celery"], depth)
@@ -329,8 +339,9 @@ def _from_store(counters: dict[str, float], gauges: dict[str, float]) -> Iterabl
             continue
         spec = DEFINITIONS[name]
         key = values[: len(spec.labels)]
-        series = by_name.setdefault(name, {}).setdefault(key, {"buckets": {}, "sum": 0.0,
-                                                               "count": 0.0, "value": 0.0})
+        series = by_name.setdefault(name, {}).setdefault(
+            key, {"buckets": {}, "sum": 0.0, "count": 0.0, "value": 0.0}
+        )
         if suffix == "_bucket":
             series["buckets"][float(values[len(spec.labels)])] = value
         elif suffix == "_bucket_inf":
@@ -342,15 +353,15 @@ def _from_store(counters: dict[str, float], gauges: dict[str, float]) -> Iterabl
 
     for name, spec in DEFINITIONS.items():
         if spec.kind == "counter":
-            family = CounterMetricFamily(name.removesuffix("_total"), spec.doc,
-                                         labels=list(spec.labels))
+            family = CounterMetricFamily(
+                name.removesuffix("_total"), spec.doc, labels=list(spec.labels)
+            )
             for key, series in sorted(by_name.get(name, {}).items()):
                 family.add_metric(list(key), series["value"])
         elif spec.kind == "histogram":
             family = HistogramMetricFamily(name, spec.doc, labels=list(spec.labels))
             for key, series in sorted(by_name.get(name, {}).items()):
-                buckets = [(_le(le), series["buckets"].get(float(le), 0.0))
-                           for le in spec.buckets]
+                buckets = [(_le(le), series["buckets"].get(float(le), 0.0)) for le in spec.buckets]
                 buckets.append(("+Inf", series["count"]))
                 family.add_metric(list(key), buckets, series["sum"])
         else:
@@ -377,9 +388,12 @@ def metrics_collect() -> dict[str, float]:
     from billing.models import Subscription, SubscriptionPlan
     from podcasts.models import Podcast, PodcastStatus
 
-    seconds = Podcast.objects.filter(status=PodcastStatus.COMPLETED).aggregate(
-        s=Sum("audio_duration")
-    )["s"] or 0
+    seconds = (
+        Podcast.objects.filter(status=PodcastStatus.COMPLETED).aggregate(s=Sum("audio_duration"))[
+            "s"
+        ]
+        or 0
+    )
     values = {
         _field("podnex_audio_minutes_generated", {}): round(seconds / 60, 2),
         _field("podnex_users", {}): float(User.objects.count()),
@@ -419,12 +433,17 @@ def scrape_allowed(request: HttpRequest) -> bool:
 
 def metrics_view(request: HttpRequest) -> HttpResponse:
     if request.method != "GET":
-        return JsonResponse({"success": False, "error": "Method not allowed",
-                             "code": "method_not_allowed"}, status=405)
+        return JsonResponse(
+            {"success": False, "error": "Method not allowed", "code": "method_not_allowed"},
+            status=405,
+        )
     if not scrape_allowed(request):
         return JsonResponse(
-            {"success": False, "error": "Metrics are not available to this client",
-             "code": "forbidden"},
+            {
+                "success": False,
+                "error": "Metrics are not available to this client",
+                "code": "forbidden",
+            },
             status=403,
         )
     registry = CollectorRegistry(auto_describe=False)

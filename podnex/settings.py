@@ -15,6 +15,7 @@ import dj_email_url
 from django.core.exceptions import ImproperlyConfigured
 
 from podnex.env import env_bool, env_choice, env_float, env_int, env_list, env_str
+from podnex.schedules import BEAT_SCHEDULE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PODNEX_VAR_DIR", str(BASE_DIR / "var")))
@@ -148,8 +149,8 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULER = "podnex.beat:Scheduler"
 # All periodic tasks, declared in one place; also written to django-celery-beat's tables
-# after `migrate` so that staff can edit them in the admin.
-from podnex.schedules import BEAT_SCHEDULE as CELERY_BEAT_SCHEDULE  # noqa: E402
+# after `migrate` so that staff can edit them in the admin (podnex.beat).
+CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
 CELERY_TIMEZONE = "UTC"
 
 # --- Auth (django-allauth, headless) ------------------------------------------------------
@@ -253,7 +254,8 @@ S3_BUCKET_NAME = env_str("S3_BUCKET_NAME")
 AWS_ACCESS_KEY_ID = env_str("AWS_ACCESS_KEY_ID")
 AWS_SECRET_ACCESS_KEY = env_str("AWS_SECRET_ACCESS_KEY")
 AWS_REGION = env_str("AWS_REGION", "us-east-1")
-AWS_S3_ENDPOINT_URL = env_str("AWS_S3_ENDPOINT_URL") or None  # R2: https://<acct>.r2.cloudflarestorage.com
+# R2: https://<account id>.r2.cloudflarestorage.com; MinIO: its URL. Unset for AWS itself.
+AWS_S3_ENDPOINT_URL = env_str("AWS_S3_ENDPOINT_URL") or None
 # Public CDN in front of the bucket. When set, download URLs are plain CDN URLs (the CDN
 # is expected to be public or to enforce its own access rules), not presigned S3 URLs.
 S3_CDN_URL = env_str("S3_CDN_URL").rstrip("/")
@@ -271,8 +273,9 @@ if S3_BUCKET_NAME:
             "file_overwrite": True,
             "default_acl": None,  # private objects; reads go through presigned URLs
             "signature_version": "s3v4",
-            "addressing_style": env_choice("AWS_S3_ADDRESSING_STYLE", "auto",
-                                           {"auto", "path", "virtual"}),
+            "addressing_style": env_choice(
+                "AWS_S3_ADDRESSING_STYLE", "auto", {"auto", "path", "virtual"}
+            ),
             "object_parameters": {"CacheControl": "private, max-age=86400"},
         },
     }
@@ -307,8 +310,8 @@ CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [FRONTEND_URL])
 CORS_ALLOW_CREDENTIALS = True
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_HEADERS = (
-    "accept", "authorization", "content-type", "user-agent", "x-csrftoken", "x-requested-with",
-    "x-session-token", "x-api-key", "x-request-id", "last-event-id",
+    *("accept", "authorization", "content-type", "user-agent", "x-csrftoken"),
+    *("x-requested-with", "x-session-token", "x-api-key", "x-request-id", "last-event-id"),
 )
 CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After"]
 

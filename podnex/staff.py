@@ -13,10 +13,10 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, Sum
 from django.urls import path
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.views import APIView
-from drf_spectacular.utils import extend_schema
 
 from podnex.api.fields import StrictCharField
 from podnex.api.pagination import PageQuerySerializer, PaginationSerializer, paginate
@@ -39,7 +39,10 @@ class IsStaffSession(BasePermission):
     def has_permission(self, request, view) -> bool:
         user = request.user
         return bool(
-            user and user.is_authenticated and user.is_active and user.is_staff
+            user
+            and user.is_authenticated
+            and user.is_active
+            and user.is_staff
             and not _is_api_key(request.auth)
         )
 
@@ -67,8 +70,8 @@ def _by_status(queryset) -> dict[str, int]:
 def platform_stats() -> dict:
     from billing.models import Subscription, SubscriptionPlan
     from podcasts.models import Podcast, PodcastJob, PodcastStatus
-    from webhooks_app.models import Webhook
     from podnex.metrics import queue_depth
+    from webhooks_app.models import Webhook
 
     now = timezone.now()
     day, month = now - timedelta(days=1), now - timedelta(days=30)
@@ -87,9 +90,7 @@ def platform_stats() -> dict:
             "total": Podcast.visible.count(),
             "byStatus": _by_status(Podcast.visible.all()),
             "createdLast24Hours": Podcast.objects.filter(created_at__gte=day).count(),
-            "audioMinutes": round(
-                (completed.aggregate(s=Sum("audio_duration"))["s"] or 0) / 60, 1
-            ),
+            "audioMinutes": round((completed.aggregate(s=Sum("audio_duration"))["s"] or 0) / 60, 1),
         },
         "jobs": {
             "queueDepth": queue_depth(),
@@ -102,8 +103,10 @@ def platform_stats() -> dict:
 
 
 def user_list(*, page: int, limit: int, search: str | None = None):
-    queryset = get_user_model().objects.select_related("subscription").annotate(
-        podcast_count=Count("podcasts", filter=Q(podcasts__deleted_at__isnull=True))
+    queryset = (
+        get_user_model()
+        .objects.select_related("subscription")
+        .annotate(podcast_count=Count("podcasts", filter=Q(podcasts__deleted_at__isnull=True)))
     )
     if search:
         queryset = queryset.filter(
@@ -185,17 +188,20 @@ class UsersView(StaffView):
         operation_id="admin_users",
         parameters=[UserQuerySerializer],
         responses={
-            200: envelope("AdminUsers", users=StaffUserSerializer(many=True),
-                          pagination=PaginationSerializer()),
+            200: envelope(
+                "AdminUsers",
+                users=StaffUserSerializer(many=True),
+                pagination=PaginationSerializer(),
+            ),
             **ERRORS,
         },
     )
     def get(self, request):
         query = _valid(UserQuerySerializer, request.query_params)
-        page = user_list(page=query["page"], limit=query["limit"],
-                         search=query.get("search") or None)
-        return ok(users=StaffUserSerializer(page.items, many=True).data,
-                  pagination=page.meta())
+        page = user_list(
+            page=query["page"], limit=query["limit"], search=query.get("search") or None
+        )
+        return ok(users=StaffUserSerializer(page.items, many=True).data, pagination=page.meta())
 
 
 class JobsView(StaffView):
@@ -205,8 +211,9 @@ class JobsView(StaffView):
         responses={
             200: envelope(
                 "AdminJobs",
-                queueDepth=serializers.IntegerField(allow_null=True,
-                                                    help_text="messages waiting in the broker"),
+                queueDepth=serializers.IntegerField(
+                    allow_null=True, help_text="messages waiting in the broker"
+                ),
                 counts=serializers.DictField(child=serializers.IntegerField()),
                 jobs=StaffJobSerializer(many=True),
                 pagination=PaginationSerializer(),

@@ -32,8 +32,13 @@ class GatedEpisode:
     tests/podcasts): it reports the pipeline's progress figures, and when `gated` it waits
     for the test's go-ahead before each report, so a test can watch events one by one."""
 
-    STEPS = [(0, "Writing script"), (25, "Script generated"), (40, "Voicing line 1 of 2"),
-             (60, "Audio generated"), (80, "Audio combined")]
+    STEPS = [
+        (0, "Writing script"),
+        (25, "Script generated"),
+        (40, "Voicing line 1 of 2"),
+        (60, "Audio generated"),
+        (80, "Audio combined"),
+    ]
 
     def __init__(self, *, gated: bool = False):
         self.gated = gated
@@ -57,9 +62,11 @@ class GatedEpisode:
         if self.gated:  # and once more, so that the last step is seen before the upload
             assert self.go.acquire(timeout=30), "the test never released the upload"
         script = Script(title="Bees", lines=[ScriptLine(HOST, "Hello bees.")])
-        audio = AssembledAudio(mp3=TINY_MP3, duration=3.0,
-                               segments=[{"speaker": "host", "text": "Hello bees.",
-                                          "start": 0.0, "end": 3.0}])
+        audio = AssembledAudio(
+            mp3=TINY_MP3,
+            duration=3.0,
+            segments=[{"speaker": "host", "text": "Hello bees.", "start": 0.0, "end": 3.0}],
+        )
         return Episode(title=request.title or "Bees", script=script, audio=audio)
 
 
@@ -139,8 +146,9 @@ def s3_endpoint(moto_server):
         def _forward(self):
             refusal = presigned_refusal(self.command, self.headers["Host"], self.path)
             if refusal:
-                body = (f"<Error><Code>AccessDenied</Code><Message>{refusal}</Message>"
-                        "</Error>").encode()
+                body = (
+                    f"<Error><Code>AccessDenied</Code><Message>{refusal}</Message></Error>"
+                ).encode()
                 self.send_response(403)
                 self.send_header("Content-Type", "application/xml")
                 self.send_header("Content-Length", str(len(body)))
@@ -148,14 +156,29 @@ def s3_endpoint(moto_server):
                 self.wfile.write(body)
                 return
             data = self._body()
-            headers = {k: v for k, v in self.headers.items()
-                       if k.lower() not in ("host", "transfer-encoding", "content-length", "expect")}
-            upstream = requests.request(self.command, moto_server + self.path, data=data,
-                                        headers=headers, timeout=10, allow_redirects=False)
+            headers = {
+                k: v
+                for k, v in self.headers.items()
+                if k.lower() not in ("host", "transfer-encoding", "content-length", "expect")
+            }
+            upstream = requests.request(
+                self.command,
+                moto_server + self.path,
+                data=data,
+                headers=headers,
+                timeout=10,
+                allow_redirects=False,
+            )
             self.send_response(upstream.status_code)
             for name, value in upstream.headers.items():
-                if name.lower() not in ("transfer-encoding", "connection", "content-length",
-                                        "content-encoding", "server", "date"):
+                if name.lower() not in (
+                    "transfer-encoding",
+                    "connection",
+                    "content-length",
+                    "content-encoding",
+                    "server",
+                    "date",
+                ):
                     self.send_header(name, value)
             length = len(upstream.content)
             if self.command == "HEAD":
@@ -195,8 +218,11 @@ def s3(settings, s3_endpoint):
 
     moto_server = s3_endpoint
     client = boto3.client(
-        "s3", endpoint_url=moto_server, aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY, region_name="us-east-1",
+        "s3",
+        endpoint_url=moto_server,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        region_name="us-east-1",
     )
     client.create_bucket(Bucket=BUCKET)
     settings.S3_BUCKET_NAME = BUCKET
@@ -206,10 +232,16 @@ def s3(settings, s3_endpoint):
         "default": {
             "BACKEND": "storages.backends.s3.S3Storage",
             "OPTIONS": {
-                "bucket_name": BUCKET, "access_key": ACCESS_KEY, "secret_key": SECRET_KEY,
-                "region_name": "us-east-1", "endpoint_url": moto_server,
-                "querystring_auth": True, "file_overwrite": True, "default_acl": None,
-                "signature_version": "s3v4", "addressing_style": "path",
+                "bucket_name": BUCKET,
+                "access_key": ACCESS_KEY,
+                "secret_key": SECRET_KEY,
+                "region_name": "us-east-1",
+                "endpoint_url": moto_server,
+                "querystring_auth": True,
+                "file_overwrite": True,
+                "default_acl": None,
+                "signature_version": "s3v4",
+                "addressing_style": "path",
             },
         },
     }
@@ -235,8 +267,9 @@ class AsgiServer:
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
         config = uvicorn.Config(application, lifespan="off", log_config=None, log_level="warning")
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
-                                       daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
+        )
 
     def __enter__(self):
         self.thread.start()

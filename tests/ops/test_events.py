@@ -138,8 +138,13 @@ def test_a_stream_sends_heartbeats_and_ends_when_the_podcast_is_cancelled(
 
 
 def test_a_reconnecting_client_is_not_sent_the_state_it_already_has(asgi_server, owner):
-    podcast = PodcastFactory(user=owner, status=PodcastStatus.COMPLETED, progress=100,
-                             current_step="Completed", audio_duration=42)
+    podcast = PodcastFactory(
+        user=owner,
+        status=PodcastStatus.COMPLETED,
+        progress=100,
+        current_step="Completed",
+        audio_duration=42,
+    )
 
     with stream(asgi_server, podcast.id, owner) as response:
         reader = EventReader(response)
@@ -165,7 +170,8 @@ def test_another_users_podcast_has_no_stream(asgi_server, owner, other_user):
 
 def test_a_stream_needs_credentials(anon_client, owner):
     podcast = PodcastFactory(user=owner)
-    response = anon_client.get(f"/api/v1/podcasts/{podcast.id}/events",
-                               HTTP_ACCEPT="text/event-stream")
+    response = anon_client.get(
+        f"/api/v1/podcasts/{podcast.id}/events", HTTP_ACCEPT="text/event-stream"
+    )
     assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"

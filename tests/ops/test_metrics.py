@@ -137,10 +137,12 @@ def test_the_hourly_collection_exports_its_aggregates(scraper, owner, other_user
 def test_webhook_outcomes_are_exported(scraper, owner):
     from webhooks_app.models import Webhook
 
-    Webhook.objects.create(user=owner, url="https://hooks.example/a", secret="s",
-                           success_count=5, failure_count=2)
-    Webhook.objects.create(user=owner, url="https://hooks.example/b", secret="s",
-                           success_count=1, failure_count=0)
+    Webhook.objects.create(
+        user=owner, url="https://hooks.example/a", secret="s", success_count=5, failure_count=2
+    )
+    Webhook.objects.create(
+        user=owner, url="https://hooks.example/b", secret="s", success_count=1, failure_count=0
+    )
     samples = scraper()
     assert value(samples, "podnex_webhook_deliveries_total", outcome="success") == 6
     assert value(samples, "podnex_webhook_deliveries_total", outcome="failure") == 2

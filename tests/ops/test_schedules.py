@@ -88,26 +88,33 @@ def due_and_not_due(owner):
     old_done = PodcastFactory(user=owner, status=PodcastStatus.COMPLETED)
     rows = {
         "old_finished_job": PodcastJob.objects.create(
-            podcast=old_done, job_id="old-finished", status="COMPLETED", created_at=days_ago(8)),
+            podcast=old_done, job_id="old-finished", status="COMPLETED", created_at=days_ago(8)
+        ),
         "old_failed_job": PodcastJob.objects.create(
-            podcast=old_done, job_id="old-failed", status="FAILED", created_at=days_ago(30)),
+            podcast=old_done, job_id="old-failed", status="FAILED", created_at=days_ago(30)
+        ),
         "recent_job": PodcastJob.objects.create(
-            podcast=old_done, job_id="recent", status="COMPLETED", created_at=days_ago(6)),
+            podcast=old_done, job_id="recent", status="COMPLETED", created_at=days_ago(6)
+        ),
         # A job still queued after 8 days is a problem to look at, not history to drop.
         "old_active_job": PodcastJob.objects.create(
-            podcast=old_done, job_id="old-active", status="QUEUED", created_at=days_ago(8)),
+            podcast=old_done, job_id="old-active", status="QUEUED", created_at=days_ago(8)
+        ),
     }
     rows["long_deleted"], rows["long_deleted_key"] = stored_podcast(
-        owner, status=PodcastStatus.COMPLETED, deleted_at=days_ago(31))
+        owner, status=PodcastStatus.COMPLETED, deleted_at=days_ago(31)
+    )
     rows["recently_deleted"], rows["recently_deleted_key"] = stored_podcast(
-        owner, status=PodcastStatus.COMPLETED, deleted_at=days_ago(29))
+        owner, status=PodcastStatus.COMPLETED, deleted_at=days_ago(29)
+    )
     rows["kept"], rows["kept_key"] = stored_podcast(owner, status=PodcastStatus.COMPLETED)
     rows["expired_key"] = ApiKey.objects.create(
-        user=owner, name="old", key="d1", prefix="pk_1", expires_at=days_ago(1))
+        user=owner, name="old", key="d1", prefix="pk_1", expires_at=days_ago(1)
+    )
     rows["live_key"] = ApiKey.objects.create(
-        user=owner, name="live", key="d2", prefix="pk_2", expires_at=days_ago(-10))
-    rows["forever_key"] = ApiKey.objects.create(user=owner, name="forever", key="d3",
-                                                prefix="pk_3")
+        user=owner, name="live", key="d2", prefix="pk_2", expires_at=days_ago(-10)
+    )
+    rows["forever_key"] = ApiKey.objects.create(user=owner, name="forever", key="d3", prefix="pk_3")
     return rows
 
 
@@ -138,7 +145,9 @@ def test_cleanup_removes_purged_audio_from_the_bucket_too(owner, s3):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_cleanups_at_once_delete_everything_due_once(owner):
+def test_two_cleanups_at_once_delete_everything_due_once(owner, postgres):
+    # PostgreSQL: SKIP LOCKED is what keeps two runs apart (the in-memory SQLite of the test
+    # suite has table locks that fail at once instead of waiting).
     podcasts = [stored_podcast(owner, deleted_at=days_ago(31))[1] for _ in range(6)]
     reports, errors = [], []
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from apikeys.models import ApiKey
 from podcasts.models import PodcastStatus
@@ -77,8 +78,9 @@ def test_jobs_show_the_queue_and_failures_with_their_errors(staff_client, owner)
     from podcasts.models import PodcastJob
 
     failed = PodcastFactory(user=owner, status=PodcastStatus.FAILED)
-    PodcastJob.objects.create(podcast=failed, job_id="job-failed", status="FAILED",
-                              error="TTS quota exhausted")
+    PodcastJob.objects.create(
+        podcast=failed, job_id="job-failed", status="FAILED", error="TTS quota exhausted"
+    )
     queued = PodcastFactory(user=owner)
     PodcastJob.objects.create(podcast=queued, job_id="job-queued")
 
@@ -89,5 +91,65 @@ def test_jobs_show_the_queue_and_failures_with_their_errors(staff_client, owner)
     assert body["counts"]["queued"] == 1 and body["counts"]["failed"] == 1
     assert "queueDepth" in body
 
-    assert_error(staff_client.get("/api/v1/admin/jobs", {"status": "weird"}), 400,
-                 "validation_error")
+    assert_error(
+        staff_client.get("/api/v1/admin/jobs", {"status": "weird"}), 400, "validation_error"
+    )
+
+
+# --- The Django admin as the staff dashboard -------------------------------------------------
+
+
+@pytest.fixture
+def admin_browser(db):
+    superuser = UserFactory(email="root@example.com", is_staff=True, is_superuser=True)
+    browser = Client()
+    browser.force_login(superuser)
+    return browser
+
+
+def test_the_admin_filters_podcasts_by_status_and_plan(admin_browser, owner):
+    from billing.models import Subscription
+
+    # The billing app may already give every new user a (free) subscription.
+    Subscription.objects.update_or_create(
+        user=owner,
+        defaults={
+            "plan": "PRO",
+            "usage_reset_date": timezone.now(),
+            "current_period_end": timezone.now(),
+        },
+    )
+    pro = PodcastFactory(user=owner, title="Pro episode", status=PodcastStatus.FAILED)
+    PodcastFactory(title="Free episode", status=PodcastStatus.FAILED)
+
+    page = admin_browser.get(
+        "/admin/podcasts/podcast/",
+        {"status__exact": "FAILED", "user__subscription__plan__exact": "PRO"},
+    )
+    assert page.status_code == 200
+    assert "Pro episode" in page.content.decode()
+    assert "Free episode" not in page.content.decode()
+    detail = admin_browser.get(f"/admin/podcasts/podcast/{pro.id}/change/")
+    assert detail.status_code == 200
+
+
+def test_the_admin_cancels_a_queued_podcast(admin_browser, owner):
+    podcast = PodcastFactory(user=owner)
+    response = admin_browser.post(
+        "/admin/podcasts/podcast/",
+        {"action": "cancel_running", "_selected_action": [podcast.id]},
+    )
+    assert response.status_code == 302
+    podcast.refresh_from_db()
+    assert podcast.status == PodcastStatus.CANCELLED
+
+
+def test_webhook_deliveries_are_read_only_and_schedules_editable(admin_browser):
+    from django_celery_beat.models import PeriodicTask
+
+    assert admin_browser.get("/admin/webhooks_app/webhookdelivery/add/").status_code == 403
+    row = PeriodicTask.objects.get(name="podnex-cleanup-daily")
+    assert (
+        admin_browser.get(f"/admin/django_celery_beat/periodictask/{row.id}/change/").status_code
+        == 200
+    )
