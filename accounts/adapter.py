@@ -2,4 +2,12 @@ from allauth.account.adapter import DefaultAccountAdapter
 
 
 class AccountAdapter(DefaultAccountAdapter):
-    """Hook point for sign-up side effects (the billing issue gives each user a FREE plan)."""
+    """Sign-up side effects: every new user starts on the FREE plan."""
+
+    def save_user(self, request, user, form, commit=True):
+        user = super().save_user(request, user, form, commit=commit)
+        if commit:
+            from billing.services import subscription_for
+
+            subscription_for(user=user)
+        return user

@@ -5,6 +5,8 @@ from rest_framework.views import APIView
 
 from accounts.serializers import ProfileSerializer, ProfileUpdateSerializer
 from accounts.services import user_profile_update
+from billing.selectors import user_subscription_summary
+from billing.serializers import SubscriptionSerializer
 from podnex.api.responses import ErrorSerializer, envelope, ok
 
 
@@ -12,12 +14,17 @@ class ProfileView(APIView):
     @extend_schema(
         operation_id="user_profile_retrieve",
         responses={
-            200: envelope("ProfileResponse", user=ProfileSerializer()),
+            200: envelope(
+                "ProfileResponse", user=ProfileSerializer(), subscription=SubscriptionSerializer()
+            ),
             401: ErrorSerializer,
         },
     )
     def get(self, request):
-        return ok(user=ProfileSerializer(request.user).data)
+        return ok(
+            user=ProfileSerializer(request.user).data,
+            subscription=user_subscription_summary(user=request.user),
+        )
 
     @extend_schema(
         operation_id="user_profile_update",

@@ -8,8 +8,16 @@ class PodcastJobInline(admin.TabularInline):
     model = PodcastJob
     extra = 0
     can_delete = False
-    fields = ["job_id", "status", "progress", "current_step", "attempts", "started_at",
-              "completed_at", "error"]
+    fields = [
+        "job_id",
+        "status",
+        "progress",
+        "current_step",
+        "attempts",
+        "started_at",
+        "completed_at",
+        "error",
+    ]
     readonly_fields = fields
     show_change_link = True
 
@@ -19,8 +27,18 @@ class PodcastJobInline(admin.TabularInline):
 
 @admin.register(Podcast)
 class PodcastAdmin(admin.ModelAdmin):
-    list_display = ["id", "title", "user", "status", "progress", "duration", "audio_duration",
-                    "tts_provider", "created_at", "deleted_at"]
+    list_display = [
+        "id",
+        "title",
+        "user",
+        "status",
+        "progress",
+        "duration",
+        "audio_duration",
+        "tts_provider",
+        "created_at",
+        "deleted_at",
+    ]
     list_filter = [
         "status",
         ("user__subscription__plan", admin.ChoicesFieldListFilter),
@@ -53,8 +71,16 @@ class PodcastAdmin(admin.ModelAdmin):
 
 @admin.register(PodcastJob)
 class PodcastJobAdmin(admin.ModelAdmin):
-    list_display = ["job_id", "podcast", "status", "progress", "current_step", "attempts",
-                    "created_at", "completed_at"]
+    list_display = [
+        "job_id",
+        "podcast",
+        "status",
+        "progress",
+        "current_step",
+        "attempts",
+        "created_at",
+        "completed_at",
+    ]
     list_filter = ["status", "created_at"]
     search_fields = ["job_id", "podcast__id", "podcast__title", "error"]
     list_select_related = ["podcast"]

@@ -57,7 +57,8 @@ class Podcast(models.Model):
 
     # Storage key of the MP3 (the API shows a download URL, never the key).
     audio_url = models.CharField(max_length=500, null=True, blank=True)
-    audio_duration = models.IntegerField(null=True, blank=True)  # seconds
+    # Seconds, to the millisecond (the plan's Int would be up to half a second off the file).
+    audio_duration = models.FloatField(null=True, blank=True)
     audio_size = models.IntegerField(null=True, blank=True)  # bytes
     transcript = models.JSONField(null=True, blank=True)  # [{speaker, text, start, end}]
 
@@ -98,9 +99,7 @@ class PodcastJob(models.Model):
     job_id = models.CharField(max_length=255, unique=True)  # the Celery task id
     podcast = models.ForeignKey(Podcast, on_delete=models.CASCADE, related_name="jobs")
 
-    status = models.CharField(
-        max_length=12, choices=JobStatus.choices, default=JobStatus.QUEUED
-    )
+    status = models.CharField(max_length=12, choices=JobStatus.choices, default=JobStatus.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0)
     current_step = models.CharField(max_length=100, null=True, blank=True)
 

@@ -11,7 +11,12 @@ from podnex.api.pagination import Page, paginate
 
 
 def podcast_list(
-    *, user, page: int, limit: int, status: str | None = None, sort: str = "createdAt",
+    *,
+    user,
+    page: int,
+    limit: int,
+    status: str | None = None,
+    sort: str = "createdAt",
     order: str = "desc",
 ) -> Page:
     queryset = Podcast.visible.filter(user=user).defer("note_content", "transcript")

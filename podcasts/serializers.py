@@ -88,7 +88,9 @@ class PodcastSummarySerializer(serializers.ModelSerializer):
     status = serializers.SerializerMethodField()
     currentStep = serializers.CharField(source="current_step", allow_null=True)
     audioUrl = serializers.SerializerMethodField()
-    audioDuration = serializers.IntegerField(source="audio_duration", allow_null=True)
+    audioDuration = serializers.FloatField(
+        source="audio_duration", allow_null=True, help_text="seconds"
+    )
     audioSize = serializers.IntegerField(source="audio_size", allow_null=True)
     hostVoice = serializers.CharField(source="host_voice")
     guestVoice = serializers.CharField(source="guest_voice")
@@ -170,7 +172,7 @@ class PodcastStatusSerializer(serializers.Serializer):
     progress = serializers.IntegerField()
     currentStep = serializers.CharField(allow_null=True)
     error = serializers.CharField(allow_null=True)
-    audioDuration = serializers.IntegerField(allow_null=True)
+    audioDuration = serializers.FloatField(allow_null=True, help_text="seconds")
     updatedAt = serializers.DateTimeField()
 
 

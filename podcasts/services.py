@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from billing.services import quota_release, quota_reserve
 from podcasts.models import (
     ACTIVE_STATUSES,
     JobStatus,
@@ -20,6 +21,7 @@ from podcasts.models import (
     PodcastStatus,
 )
 from podnex.api.errors import Conflict, NotFound
+
 
 def estimated_time(duration: str) -> int:
     """Seconds a job of this length usually takes, end to end."""
@@ -60,6 +62,7 @@ def podcast_create(
             tts_provider=tts_provider,
             webhook_url=webhook_url or None,
         )
+        quota_reserve(user=user, podcast_id=podcast.id, duration=podcast.duration)
         job = _job_enqueue(podcast)
     return podcast, job
 
@@ -67,9 +70,7 @@ def podcast_create(
 def podcast_retry(*, user, podcast_id: str) -> tuple[Podcast, PodcastJob]:
     with transaction.atomic():
         # Lock: two retries clicked at once must not enqueue two jobs.
-        podcast = (
-            Podcast.visible.select_for_update().filter(id=podcast_id, user=user).first()
-        )
+        podcast = Podcast.visible.select_for_update().filter(id=podcast_id, user=user).first()
         if podcast is None:
             raise NotFound("Podcast not found")
         if podcast.status != PodcastStatus.FAILED:
@@ -78,6 +79,8 @@ def podcast_retry(*, user, podcast_id: str) -> tuple[Podcast, PodcastJob]:
                 code="invalid_state",
                 status=podcast.status.lower(),
             )
+        # Failure released its quota: the new attempt must fit the plan again.
+        quota_reserve(user=user, podcast_id=podcast.id, duration=podcast.duration)
         podcast.status = PodcastStatus.QUEUED
         podcast.progress = 0
         podcast.current_step = "Queued for retry"
@@ -94,9 +97,7 @@ def podcast_delete(*, user, podcast_id: str) -> None:
     """Soft delete; a job still queued or running is cancelled (it stops at the next step)."""
     with transaction.atomic():
         # Lock: the worker may be completing this podcast right now; one of us wins cleanly.
-        podcast = (
-            Podcast.visible.select_for_update().filter(id=podcast_id, user=user).first()
-        )
+        podcast = Podcast.visible.select_for_update().filter(id=podcast_id, user=user).first()
         if podcast is None:
             raise NotFound("Podcast not found")
         now = timezone.now()
@@ -124,6 +125,7 @@ def _cancel_locked(podcast: Podcast, *, now) -> None:
     active_jobs = podcast.jobs.filter(status__in=ACTIVE_STATUSES)
     job_ids = list(active_jobs.values_list("job_id", flat=True))
     active_jobs.update(status=JobStatus.CANCELLED, completed_at=now)
+    quota_release(podcast_id=podcast.id)
     transaction.on_commit(lambda: _revoke(job_ids))
 
 

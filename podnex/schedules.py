@@ -20,13 +20,13 @@ BEAT_SCHEDULE: dict[str, dict] = {
     # Costly aggregates for /metrics (audio minutes, users, subscriptions by plan).
     "podnex-metrics-hourly": {
         "task": "podnex.metrics_collect",
-        "schedule": crontab(minute=7),
+        "schedule": crontab(minute=37),
     },
-    # Monthly usage reset (billing). It runs hourly and resets each subscription whose
-    # usage_reset_date has passed, so every user's month restarts within the hour of its date.
+    # Monthly usage reset (billing). Each subscription resets on its own usageResetDate, so
+    # look every hour, not monthly.
     "billing-usage-reset": {
         "task": "billing.usage_reset",
-        "schedule": crontab(minute=0),
+        "schedule": crontab(minute=7),
     },
     # Webhook deliveries whose next attempt is due (webhooks_app).
     "webhooks-retry-due": {

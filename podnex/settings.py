@@ -136,6 +136,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "data_folder_in": str(CELERY_BROKER_DIR / "queue"),
         "data_folder_out": str(CELERY_BROKER_DIR / "queue"),
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
+        "control_folder": str(CELERY_BROKER_DIR / "control"),
         "store_processed": False,
     }
     if CELERY_BROKER_URL.startswith("filesystem")
@@ -238,6 +239,40 @@ SCRIPT_WRITER = env_choice(
 TTS_PROVIDER = env_choice(
     "TTS_PROVIDER", "unreal" if UNREAL_SPEECH_API_KEY else "espeak", {"espeak", "unreal", "openai"}
 )
+
+# --- Billing (plans, quota, Dodo Payments) ------------------------------------------------
+
+# Minutes a job reserves against the plan while it runs (the plan: short 3-5, long 8-10 min);
+# on completion the real audio minutes are charged instead.
+ESTIMATED_MINUTES_SHORT = env_int("ESTIMATED_MINUTES_SHORT", 5, minimum=0)
+ESTIMATED_MINUTES_LONG = env_int("ESTIMATED_MINUTES_LONG", 10, minimum=0)
+
+DODO_PAYMENTS_API_KEY = env_str("DODO_PAYMENTS_API_KEY")
+DODO_PAYMENTS_WEBHOOK_KEY = env_str("DODO_PAYMENTS_WEBHOOK_KEY")
+DODO_PAYMENTS_ENVIRONMENT = env_choice(
+    "DODO_PAYMENTS_ENVIRONMENT", "test_mode", {"test_mode", "live_mode"}
+)
+# Overrides the host picked by DODO_PAYMENTS_ENVIRONMENT (same name the SDK reads itself).
+DODO_PAYMENTS_BASE_URL = env_str("DODO_PAYMENTS_BASE_URL")
+DODO_PAYMENTS_RETURN_URL = env_str("DODO_PAYMENTS_RETURN_URL", f"{FRONTEND_URL}/billing/success")
+DODO_PAYMENTS_TIMEOUT = env_int("DODO_PAYMENTS_TIMEOUT", 20, minimum=1)  # seconds
+DODO_PRODUCT_ID_STARTER = env_str("DODO_PRODUCT_ID_STARTER")
+DODO_PRODUCT_ID_PRO = env_str("DODO_PRODUCT_ID_PRO")
+DODO_PRODUCT_ID_BUSINESS = env_str("DODO_PRODUCT_ID_BUSINESS")
+# How Dodo bills a plan change of a running subscription.
+DODO_PRORATION_BILLING_MODE = env_choice(
+    "DODO_PRORATION_BILLING_MODE",
+    "prorated_immediately",
+    {
+        "prorated_immediately",
+        "full_immediately",
+        "difference_immediately",
+        "do_not_bill",
+        "prorated_immediately_keep_cycle",
+    },
+)
+if IS_PRODUCTION and DODO_PAYMENTS_API_KEY and not DODO_PAYMENTS_WEBHOOK_KEY:
+    raise ImproperlyConfigured("DODO_PAYMENTS_API_KEY needs DODO_PAYMENTS_WEBHOOK_KEY as well")
 
 # --- Storage ------------------------------------------------------------------------------
 

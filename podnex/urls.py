@@ -8,6 +8,7 @@ api_v1 = [
     path("", include("podcasts.urls")),
     path("", include("accounts.urls")),
     path("", include((staff.urlpatterns, "staff"))),
+    path("", include("billing.urls")),
 ]
 
 urlpatterns = [

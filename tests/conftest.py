@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
+
+# Live-server request threads and the worker thread each open their own connection; with
+# persistent connections they would outlive the test database and block its teardown.
+for _alias in connections:
+    connections[_alias].settings_dict["CONN_MAX_AGE"] = 0
 
 
 def need_server(what: str, available: bool) -> None:

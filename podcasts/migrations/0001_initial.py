@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
                 ('progress', models.PositiveSmallIntegerField(default=0)),
                 ('current_step', models.CharField(blank=True, max_length=100, null=True)),
                 ('audio_url', models.CharField(blank=True, max_length=500, null=True)),
-                ('audio_duration', models.IntegerField(blank=True, null=True)),
+                ('audio_duration', models.FloatField(blank=True, null=True)),
                 ('audio_size', models.IntegerField(blank=True, null=True)),
                 ('transcript', models.JSONField(blank=True, null=True)),
                 ('host_voice', models.CharField(default='host', max_length=100)),

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from billing.services import quota_release, usage_charge
 from podcasts import events, storage
 from podcasts.models import FINAL_STATUSES, JobStatus, Podcast, PodcastJob, PodcastStatus
 from podcasts.pipeline.audio import AssembledAudio, audio_assemble
@@ -193,12 +194,13 @@ def _job_complete(*, podcast_id: str, job_id: str, episode: Episode, key: str) -
         podcast.progress = 100
         podcast.current_step = "Completed"
         podcast.audio_url = key
-        podcast.audio_duration = round(episode.audio.duration)
+        podcast.audio_duration = round(episode.audio.duration, 3)
         podcast.audio_size = len(episode.audio.mp3)
         podcast.transcript = episode.audio.segments
         podcast.completed_at = now
         podcast.error = None
         podcast.save()
+        usage_charge(podcast=podcast)
         PodcastJob.objects.filter(job_id=job_id).update(
             status=JobStatus.COMPLETED,
             progress=100,
@@ -219,6 +221,7 @@ def _job_fail(*, podcast_id: str, job_id: str, message: str) -> None:
         podcast.error = message
         podcast.completed_at = now
         podcast.save()
+        quota_release(podcast_id=podcast_id)
         PodcastJob.objects.filter(job_id=job_id).update(
             status=JobStatus.FAILED,
             error=message,

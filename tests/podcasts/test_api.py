@@ -35,13 +35,17 @@ def test_ids_are_opaque_strings_not_sequential_numbers(owner_client):
     assert first["id"] != second["id"]
 
 
-def test_create_enqueues_the_task_after_commit(owner_client, django_capture_on_commit_callbacks,
-                                               monkeypatch):
+def test_create_enqueues_the_task_after_commit(
+    owner_client, django_capture_on_commit_callbacks, monkeypatch
+):
     sent = []
     from podcasts import tasks
 
-    monkeypatch.setattr(tasks.podcast_generate_task, "apply_async",
-                        lambda args, task_id: sent.append((args, task_id)))
+    monkeypatch.setattr(
+        tasks.podcast_generate_task,
+        "apply_async",
+        lambda args, task_id: sent.append((args, task_id)),
+    )
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         created = create(owner_client)
     assert sent == []  # nothing reaches the broker before the row is committed
@@ -57,8 +61,15 @@ def test_detail_shows_camel_case_fields_and_lower_case_enums(owner_client):
     podcast = body["podcast"]
     assert podcast["noteContent"] == SAMPLE_NOTES.strip()
     assert podcast["duration"] == "short" and podcast["status"] == "queued"
-    for field in ("hostVoice", "guestVoice", "ttsProvider", "audioDuration", "createdAt",
-                  "currentStep", "retryCount"):
+    for field in (
+        "hostVoice",
+        "guestVoice",
+        "ttsProvider",
+        "audioDuration",
+        "createdAt",
+        "currentStep",
+        "retryCount",
+    ):
         assert field in podcast
 
 
@@ -107,8 +118,14 @@ def test_status_is_cheap_and_complete(owner_client, django_assert_max_num_querie
 
 @pytest.mark.parametrize(
     "method, suffix",
-    [("get", ""), ("delete", ""), ("post", "/retry"), ("get", "/status"),
-     ("get", "/transcript"), ("get", "/download")],
+    [
+        ("get", ""),
+        ("delete", ""),
+        ("post", "/retry"),
+        ("get", "/status"),
+        ("get", "/transcript"),
+        ("get", "/download"),
+    ],
 )
 def test_another_users_podcast_is_not_found(owner, other_client, method, suffix):
     podcast = PodcastFactory(user=owner, status=PodcastStatus.FAILED)
@@ -143,8 +160,13 @@ def test_delete_of_a_completed_podcast_keeps_its_status(owner, owner_client):
 
 
 @pytest.mark.parametrize(
-    "status", [PodcastStatus.QUEUED, PodcastStatus.PROCESSING, PodcastStatus.COMPLETED,
-               PodcastStatus.CANCELLED],
+    "status",
+    [
+        PodcastStatus.QUEUED,
+        PodcastStatus.PROCESSING,
+        PodcastStatus.COMPLETED,
+        PodcastStatus.CANCELLED,
+    ],
 )
 def test_only_a_failed_podcast_can_be_retried(owner, owner_client, status):
     podcast = PodcastFactory(user=owner, status=status)

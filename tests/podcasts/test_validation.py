@@ -75,8 +75,9 @@ def test_it_rejects_a_non_json_body(owner_client):
 
 
 def test_it_requires_authentication(db, anon_client):
-    assert_error(anon_client.post(URL, {"noteContent": NOTES}, format="json"), 401,
-                 "not_authenticated")
+    assert_error(
+        anon_client.post(URL, {"noteContent": NOTES}, format="json"), 401, "not_authenticated"
+    )
     assert_error(anon_client.get(URL), 401, "not_authenticated")
 
 

@@ -4,6 +4,7 @@ from allauth.account.models import EmailAddress
 from django.core.management.base import BaseCommand
 
 from accounts.models import User
+from billing.services import subscription_for
 
 DEMO_EMAIL = "demo@podnex.local"
 DEMO_PASSWORD = "podnex-demo-1234"
@@ -26,4 +27,5 @@ class Command(BaseCommand):
         EmailAddress.objects.update_or_create(
             user=user, email=email, defaults={"verified": True, "primary": True}
         )
+        subscription_for(user=user)  # the FREE plan, as sign-up gives every user
         self.stdout.write(self.style.SUCCESS(f"Demo user: {email}  password: {password}"))
