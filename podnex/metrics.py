@@ -96,6 +96,9 @@ _REDIS_GAUGES = "podnex:metrics:gauges"
 
 
 class _LocalStore:
+    def flush(self) -> None:
+        pass
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.counters: dict[str, float] = {}
@@ -116,22 +119,74 @@ class _LocalStore:
 
 
 class _RedisStore:
+    """Counters in a Redis hash, added up in the process first and sent at most once per
+    FLUSH_SECONDS by a background thread: a request pays a dict update, not a round trip
+    (bench/bench_request_overhead.py). A crash loses at most that last second of counts."""
+
+    FLUSH_SECONDS = 1.0
+
     def __init__(self, url: str) -> None:
         import redis
 
         self.client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self._lock = threading.Lock()
+        self._pending: dict[str, float] = {}
+        self._flusher: threading.Thread | None = None
 
     def incr(self, items: Iterable[tuple[str, float]]) -> None:
-        pipe = self.client.pipeline(transaction=False)
-        for field, amount in items:
-            pipe.hincrbyfloat(_REDIS_COUNTERS, field, amount)
-        pipe.execute()
+        with self._lock:
+            for field, amount in items:
+                self._pending[field] = self._pending.get(field, 0.0) + amount
+            if self._flusher is None or not self._flusher.is_alive():
+                self._flusher = threading.Thread(
+                    target=self._flush_forever, name="metrics-flush", daemon=True
+                )
+                self._flusher.start()
+
+    def flush(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        if not pending:
+            return
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            for field, amount in pending.items():
+                pipe.hincrbyfloat(_REDIS_COUNTERS, field, amount)
+            pipe.execute()
+        except Exception:
+            with self._lock:  # keep the counts for the next attempt
+                for field, amount in pending.items():
+                    self._pending[field] = self._pending.get(field, 0.0) + amount
+            raise
+
+    def _flush_forever(self) -> None:
+        # Runs while there is something to send; incr() starts it again when needed.
+        failures = 0
+        while True:
+            time.sleep(self.FLUSH_SECONDS)
+            try:
+                self.flush()
+                failures = 0
+            except Exception:  # noqa: BLE001 - Redis away: keep counting, warn now and then
+                failures += 1
+                if failures % 60 == 1:
+                    import logging
+
+                    logging.getLogger(__name__).warning("metrics store unavailable", exc_info=True)
+                if failures >= 300:  # five minutes: drop the counts rather than grow
+                    with self._lock:
+                        self._pending.clear()
+            with self._lock:
+                if not self._pending:
+                    self._flusher = None
+                    return
 
     def set(self, items: dict[str, float]) -> None:
         if items:
             self.client.hset(_REDIS_GAUGES, mapping=items)
 
     def snapshot(self) -> tuple[dict[str, float], dict[str, float]]:
+        self.flush()  # this process's latest counts too
         pipe = self.client.pipeline(transaction=False)
         pipe.hgetall(_REDIS_COUNTERS)
         pipe.hgetall(_REDIS_GAUGES)

@@ -120,6 +120,9 @@ class RequestIdMiddleware:
         request_id = request_id_normalize(request.META.get(_META_KEY))
         request.META[_META_KEY] = request_id
         request.request_id = request_id
+        # The client address as the ASGI server resolved it (uvicorn applies X-Forwarded-For
+        # from trusted proxies); cheaper than django-structlog's ipware lookup, switched off.
+        structlog.contextvars.bind_contextvars(ip=request.META.get("REMOTE_ADDR"))
         return request_id, time.perf_counter()
 
     def _after(self, request, response, request_id: str, started: float) -> None:

@@ -356,7 +356,7 @@ LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"
 LOG_FORMAT = env_choice("LOG_FORMAT", "json" if IS_PRODUCTION else "console", {"json", "console"})
 DJANGO_STRUCTLOG_CELERY_ENABLED = True  # request_id travels in the task headers
 DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True  # RequestIdMiddleware vets it first
-DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = True
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False  # RequestIdMiddleware binds REMOTE_ADDR
 
 from podnex.observability import logging_config  # noqa: E402
 
