@@ -175,6 +175,8 @@ ACCOUNT_EMAIL_VERIFICATION = env_choice(
     "ACCOUNT_EMAIL_VERIFICATION", "optional", {"none", "optional", "mandatory"}
 )
 ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = False
+# Verifying from the session that signed up finishes that sign-up (allauth checks the session).
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 HEADLESS_ONLY = True
 HEADLESS_CLIENTS = ("browser", "app")
