@@ -175,3 +175,36 @@ def test_a_stream_needs_credentials(anon_client, owner):
     )
     assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
+
+
+def test_a_stream_follows_the_real_pipeline_from_the_first_event_to_the_last(
+    feed, asgi_server, celery_worker, owner
+):
+    """No stand-in: the offline script writer and eSpeak NG voice a short episode."""
+    from podcasts.tasks import podcast_generate_task
+
+    held = []
+    # Hold the task back until the stream is open, so that it sees the job from its start.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(podcast_generate_task, "apply_async", lambda **kw: held.append(kw))
+        podcast, _ = queued_podcast(owner, title="Bees")
+    assert len(held) == 1
+
+    with stream(asgi_server, podcast.id, owner) as response:
+        reader = EventReader(response)
+        events = [reader.next()]
+        assert events[0]["data"]["status"] == "queued"
+        podcast_generate_task.apply_async(**held[0])
+        while (event := reader.next()) is not None:
+            events.append(event)
+
+    assert events[0]["event"] == "status"
+    assert events[-1]["data"]["status"] == "completed", events[-1]
+    assert events[-1]["data"]["progress"] == 100
+    progress = [e["data"]["progress"] for e in events]
+    assert progress == sorted(progress)
+    steps = [e["data"]["currentStep"] for e in events]
+    if feed == "redis":  # pub/sub relays every write; polling may merge quick ones
+        assert "Writing script" in steps and "Audio combined" in steps
+        assert any((step or "").startswith("Voicing line") for step in steps)
+    assert len(events) >= 3
