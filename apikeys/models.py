@@ -16,6 +16,9 @@ def default_scopes() -> list[str]:
 
 
 class ApiKey(models.Model):
+    RATE_LIMIT_DEFAULT = 60  # requests per hour
+    RATE_LIMIT_MAX = 100_000
+
     id = IdField()
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
@@ -31,7 +34,7 @@ class ApiKey(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     usage_count = models.IntegerField(default=0)
 
-    rate_limit = models.IntegerField(default=60)  # requests per hour
+    rate_limit = models.IntegerField(default=RATE_LIMIT_DEFAULT)  # requests per hour
 
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(null=True, blank=True)

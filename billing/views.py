@@ -10,6 +10,7 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
+from apikeys import scopes
 from billing import dodo, selectors, services
 from billing.serializers import (
     CurrentPeriodSerializer,
@@ -22,25 +23,22 @@ from billing.serializers import (
 )
 from podnex.api.errors import DomainError
 from podnex.api.pagination import PaginationSerializer, paginate
-from podnex.api.responses import ErrorSerializer, envelope, ok
+from podnex.api.responses import ErrorSerializer, envelope, ok, validated
 
 ERRORS = {400: ErrorSerializer, 401: ErrorSerializer}
 PROVIDER_ERRORS = {502: ErrorSerializer, 503: ErrorSerializer}
 
 
-def _valid(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 def _upgrade(request):
-    data = _valid(PlanRequestSerializer, request.data)
+    data = validated(PlanRequestSerializer, request.data)
     result = services.subscription_upgrade(user=request.user, plan=data["plan"].upper())
     return ok(checkoutUrl=result.checkout_url, mode=result.mode, plan=result.plan.lower())
 
 
 class SubscriptionView(APIView):
+    # API keys may read it; cancelling needs a signed-in session.
+    required_scopes = {"GET": scopes.USAGE_READ}
+
     @extend_schema(
         operation_id="user_subscription_retrieve",
         summary="Plan, status, limits, usage, period and cancel state",
@@ -113,6 +111,8 @@ class PortalView(APIView):
 
 
 class UsageView(APIView):
+    required_scopes = scopes.USAGE_READ
+
     @extend_schema(
         operation_id="user_usage",
         summary="Current period usage and the usage records of one month",
@@ -129,7 +129,7 @@ class UsageView(APIView):
         },
     )
     def get(self, request):
-        query = _valid(UsageQuerySerializer, request.query_params)
+        query = validated(UsageQuerySerializer, request.query_params)
         usage = selectors.usage_month(user=request.user, month=query.get("month"))
         summary = selectors.subscription_summary(usage.subscription)
         page = paginate(usage.records, page=query["page"], limit=query["limit"])
@@ -160,6 +160,8 @@ class DodoWebhookView(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    # Signed deliveries from Dodo's few addresses: a burst of events must not get a 429.
+    throttle_classes: list = []
 
     @extend_schema(
         operation_id="billing_webhooks",

@@ -65,6 +65,8 @@ class Podcast(models.Model):
     host_voice = models.CharField(max_length=100, default="host")
     guest_voice = models.CharField(max_length=100, default="guest")
     tts_provider = models.CharField(max_length=30, default="unreal")
+    language = models.CharField(max_length=8, default="en")  # ISO 639-1 of the script
+    instructions = models.TextField(blank=True, default="")  # tone and focus, for the writer
     webhook_url = models.URLField(max_length=2000, null=True, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now)

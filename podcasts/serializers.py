@@ -6,11 +6,13 @@ from django.conf import settings
 from django.urls import reverse
 from rest_framework import serializers
 
+from podcasts.languages import LANGUAGES
 from podcasts.models import Podcast, PodcastDuration, PodcastStatus
 from podcasts.providers import registry
 from podnex.api.fields import StrictCharField
 
 DURATIONS = ["short", "long"]
+MAX_INSTRUCTIONS_CHARS = 1000
 STATUSES = [s.lower() for s in PodcastStatus.values]
 SORTS = {"createdAt": "created_at", "updatedAt": "updated_at", "duration": "audio_duration"}
 
@@ -40,6 +42,37 @@ class PodcastCreateSerializer(serializers.Serializer):
     guestVoice = StrictCharField(required=False, default="guest", max_length=100)
     ttsProvider = StrictCharField(required=False, max_length=30)
     webhookUrl = HttpUrlField(required=False, allow_null=True, max_length=2000)
+    language = StrictCharField(
+        required=False,
+        default="en",
+        max_length=8,
+        help_text="ISO 639-1 code of the episode's language (e.g. en, fr, de). The script is "
+        "written in it and voices are chosen for it where the provider has them.",
+    )
+    instructions = StrictCharField(
+        required=False,
+        default="",
+        allow_blank=True,
+        trim_whitespace=True,
+        max_length=MAX_INSTRUCTIONS_CHARS,
+        help_text="Free text about tone and focus for the script writer.",
+    )
+
+    def validate_language(self, value: str) -> str:
+        code = value.strip().lower()
+        if code not in LANGUAGES:
+            raise serializers.ValidationError(
+                f"Unknown language {value!r}; use an ISO 639-1 code such as en, fr or de."
+            )
+        return code
+
+    def validate_webhookUrl(self, value: str | None) -> str | None:
+        from webhooks_app.ssrf import UnsafeUrl, url_check
+
+        try:
+            return url_check(value) and value if value else value  # no private targets
+        except UnsafeUrl as exc:
+            raise serializers.ValidationError(str(exc)) from None
 
     def validate_ttsProvider(self, value: str) -> str:
         names = registry.speech_provider_names()
@@ -96,6 +129,8 @@ class PodcastSummarySerializer(serializers.ModelSerializer):
     guestVoice = serializers.CharField(source="guest_voice")
     ttsProvider = serializers.CharField(source="tts_provider")
     webhookUrl = serializers.CharField(source="webhook_url", allow_null=True)
+    language = serializers.CharField(help_text="ISO 639-1")
+    instructions = serializers.CharField()
     createdAt = serializers.DateTimeField(source="created_at")
     updatedAt = serializers.DateTimeField(source="updated_at")
     startedAt = serializers.DateTimeField(source="started_at", allow_null=True)
@@ -120,6 +155,8 @@ class PodcastSummarySerializer(serializers.ModelSerializer):
             "guestVoice",
             "ttsProvider",
             "webhookUrl",
+            "language",
+            "instructions",
             "createdAt",
             "updatedAt",
             "startedAt",
@@ -190,3 +227,23 @@ def status_payload(podcast: Podcast) -> dict:
 
 def duration_of(value: str) -> str:
     return PodcastDuration.LONG if value == "long" else PodcastDuration.SHORT
+
+
+class VoiceSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="What hostVoice / guestVoice accept")
+    name = serializers.CharField()
+    gender = serializers.ChoiceField(choices=["female", "male", "neutral"])
+    language = serializers.CharField(
+        help_text='ISO 639-1 code; "mul" for voices that speak every language of the model'
+    )
+
+
+class VoiceDefaultsSerializer(serializers.Serializer):
+    host = serializers.CharField(help_text='The voice id "host" stands for')
+    guest = serializers.CharField(help_text='The voice id "guest" stands for')
+
+
+class VoiceProviderSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="What ttsProvider accepts")
+    defaults = VoiceDefaultsSerializer()
+    voices = VoiceSerializer(many=True)

@@ -21,6 +21,8 @@ from podcasts.models import (
     PodcastStatus,
 )
 from podnex.api.errors import Conflict, NotFound
+from webhooks_app import services as webhooks
+from webhooks_app.models import WebhookEvent
 
 
 def estimated_time(duration: str) -> int:
@@ -49,6 +51,8 @@ def podcast_create(
     guest_voice: str = "guest",
     tts_provider: str,
     webhook_url: str | None = None,
+    language: str = "en",
+    instructions: str = "",
 ) -> tuple[Podcast, PodcastJob]:
     with transaction.atomic():
         podcast = Podcast.objects.create(
@@ -61,9 +65,12 @@ def podcast_create(
             guest_voice=guest_voice,
             tts_provider=tts_provider,
             webhook_url=webhook_url or None,
+            language=language,
+            instructions=instructions,
         )
         quota_reserve(user=user, podcast_id=podcast.id, duration=podcast.duration)
         job = _job_enqueue(podcast)
+        webhooks.podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_CREATED)
     return podcast, job
 
 

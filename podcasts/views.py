@@ -15,6 +15,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.views import APIView
 
+from apikeys import scopes
 from podcasts import selectors, services, storage
 from podcasts.models import PodcastStatus
 from podcasts.providers import registry
@@ -27,13 +28,14 @@ from podcasts.serializers import (
     PodcastSummarySerializer,
     TranscriptQuerySerializer,
     TranscriptSegmentSerializer,
+    VoiceProviderSerializer,
     duration_of,
     status_payload,
 )
 from podcasts.transcripts import RENDERERS
 from podnex.api.errors import Conflict, error_body
 from podnex.api.pagination import PaginationSerializer
-from podnex.api.responses import ErrorSerializer, envelope, ok
+from podnex.api.responses import ErrorSerializer, envelope, ok, validated
 
 ERRORS = {
     400: ErrorSerializer,
@@ -45,6 +47,9 @@ ERRORS = {
 
 
 class PodcastListCreateView(APIView):
+    required_scopes = {"GET": scopes.PODCAST_READ, "POST": scopes.PODCAST_CREATE}
+    burst_limits = {"POST": "podcast_create"}
+
     @extend_schema(
         operation_id="podcasts_create",
         request=PodcastCreateSerializer,
@@ -54,7 +59,7 @@ class PodcastListCreateView(APIView):
         },
     )
     def post(self, request):
-        data = _valid(PodcastCreateSerializer, request.data)
+        data = validated(PodcastCreateSerializer, request.data)
         podcast, job = services.podcast_create(
             user=request.user,
             note_content=data["noteContent"],
@@ -65,6 +70,8 @@ class PodcastListCreateView(APIView):
             guest_voice=data["guestVoice"],
             tts_provider=data["ttsProvider"],
             webhook_url=data.get("webhookUrl"),
+            language=data["language"],
+            instructions=data["instructions"],
         )
         created = {
             "id": podcast.id,
@@ -89,7 +96,7 @@ class PodcastListCreateView(APIView):
         },
     )
     def get(self, request):
-        query = _valid(PodcastListQuerySerializer, request.query_params)
+        query = validated(PodcastListQuerySerializer, request.query_params)
         page = selectors.podcast_list(user=request.user, **query)
         return ok(
             podcasts=PodcastSummarySerializer(page.items, many=True).data,
@@ -98,6 +105,8 @@ class PodcastListCreateView(APIView):
 
 
 class PodcastDetailView(APIView):
+    required_scopes = {"GET": scopes.PODCAST_READ, "DELETE": scopes.PODCAST_DELETE}
+
     @extend_schema(
         operation_id="podcasts_retrieve",
         responses={
@@ -122,6 +131,10 @@ class PodcastDetailView(APIView):
 
 
 class PodcastRetryView(APIView):
+    # Retrying starts a new generation: as expensive as a create, so the same scope and burst.
+    required_scopes = {"POST": scopes.PODCAST_CREATE}
+    burst_limits = {"POST": "podcast_create"}
+
     @extend_schema(
         operation_id="podcasts_retry",
         request=None,
@@ -144,6 +157,8 @@ class PodcastRetryView(APIView):
 
 
 class PodcastStatusView(APIView):
+    required_scopes = scopes.PODCAST_READ
+
     @extend_schema(
         operation_id="podcasts_status",
         responses={
@@ -157,6 +172,8 @@ class PodcastStatusView(APIView):
 
 
 class PodcastTranscriptView(APIView):
+    required_scopes = scopes.PODCAST_READ
+
     @extend_schema(
         operation_id="podcasts_transcript",
         parameters=[TranscriptQuerySerializer],
@@ -171,7 +188,7 @@ class PodcastTranscriptView(APIView):
         },
     )
     def get(self, request, podcast_id: str):
-        query = _valid(TranscriptQuerySerializer, request.query_params)
+        query = validated(TranscriptQuerySerializer, request.query_params)
         podcast = services.podcast_get(user=request.user, podcast_id=podcast_id)
         if podcast.status != PodcastStatus.COMPLETED or podcast.transcript is None:
             raise _not_ready(podcast)
@@ -186,6 +203,8 @@ class PodcastTranscriptView(APIView):
 
 
 class PodcastDownloadView(APIView):
+    required_scopes = scopes.PODCAST_READ
+
     @extend_schema(
         operation_id="podcasts_download",
         responses={
@@ -211,14 +230,19 @@ class PodcastDownloadView(APIView):
 
 
 class VoiceListView(APIView):
+    required_scopes = scopes.PODCAST_READ
+
     @extend_schema(
         operation_id="voices_list",
+        description="Every configured speech provider, its voices, and which voices the "
+        'logical names "host" and "guest" stand for.',
         responses={
             200: envelope(
                 "VoiceListResponse",
                 defaultProvider=serializers.CharField(),
-                providers=serializers.ListField(child=serializers.DictField()),
-            )
+                providers=VoiceProviderSerializer(many=True),
+            ),
+            401: ErrorSerializer,
         },
     )
     def get(self, request):
@@ -232,13 +256,10 @@ class VoiceListView(APIView):
                     "voices": [vars(v) for v in provider.voices()],
                 }
             )
-        return ok(defaultProvider=registry.default_speech_provider_name(), providers=providers)
-
-
-def _valid(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
+        return ok(
+            defaultProvider=registry.default_speech_provider_name(),
+            providers=VoiceProviderSerializer(providers, many=True).data,
+        )
 
 
 def _not_ready(podcast) -> Conflict:

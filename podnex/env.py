@@ -49,6 +49,17 @@ def env_float(name: str, default: float) -> float:
         raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from None
 
 
+def env_float_item(name: str, raw: str) -> float:
+    """One non-negative number of a comma-separated list variable."""
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must list numbers, got {raw!r}") from None
+    if value < 0:
+        raise ImproperlyConfigured(f"{name} must list non-negative numbers, got {raw!r}")
+    return value
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:

@@ -28,7 +28,7 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "billing.usage_reset",
         "schedule": crontab(minute=7),
     },
-    # Webhook deliveries whose next attempt is due (webhooks_app).
+    # The plan's "retry failed webhooks every 5 minutes": sends every delivery now due.
     "webhooks-retry-due": {
         "task": "webhooks.retry_due",
         "schedule": crontab(minute="*/5"),

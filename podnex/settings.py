@@ -14,7 +14,15 @@ import dj_database_url
 import dj_email_url
 from django.core.exceptions import ImproperlyConfigured
 
-from podnex.env import env_bool, env_choice, env_float, env_int, env_list, env_str
+from podnex.env import (
+    env_bool,
+    env_choice,
+    env_float,
+    env_float_item,
+    env_int,
+    env_list,
+    env_str,
+)
 from podnex.schedules import BEAT_SCHEDULE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -79,6 +87,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "podnex.api.middleware.RateLimitHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "podnex.urls"
@@ -113,9 +122,17 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default lives under var/; a fresh clone has no such folder yet.
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # Web, worker and beat share one file: wait for the writer instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Take the write lock when a transaction begins: a read-then-write transaction otherwise
+    # fails at once ("database is locked") when another writer is active, instead of waiting.
+    DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # The test database in a file, not in shared-cache memory: worker threads writing at
+    # once then wait for each other (timeout above) instead of failing "table is locked".
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, broker ------------------------------------------------------------------------
@@ -197,14 +214,27 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "PodNex <no-reply@podnex.loca
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so a presented X-API-Key is never ignored in favour of another credential.
+        "apikeys.authentication.ApiKeyAuthentication",
         "podnex.api.authentication.SessionTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # ApiKeyScopePermission: API keys only reach views that declare `required_scopes`.
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "apikeys.permissions.ApiKeyScopePermission",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "podnex.api.throttling.UserRateThrottle",
+        "apikeys.throttling.ApiKeyRateThrottle",
+        "podnex.api.throttling.BurstRateThrottle",
+    ],
+    # Proxies in front of the app whose X-Forwarded-For is trusted for the client IP.
+    "NUM_PROXIES": env_int("RATE_LIMIT_TRUSTED_PROXIES", 0, minimum=0),
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "podnex.api.errors.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "apikeys.schema.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # ?format= belongs to the transcript route (srt, vtt, txt), not to DRF negotiation.
     "URL_FORMAT_OVERRIDE": None,
@@ -231,16 +261,54 @@ AUDIO_ARTIST = env_str("AUDIO_ARTIST", "PodNex")
 
 # Providers: the offline ones unless a key switches the real one on.
 OPENAI_API_KEY = env_str("OPENAI_API_KEY")
-OPENAI_BASE_URL = env_str("OPENAI_BASE_URL") or None
-OPENAI_MODEL = env_str("OPENAI_MODEL", "gpt-4o-mini")
+OPENAI_BASE_URL = env_str("OPENAI_BASE_URL") or None  # any OpenAI-compatible server
+OPENAI_MODEL = env_str("OPENAI_MODEL", "gpt-4o-mini")  # writes the scripts
+OPENAI_TIMEOUT = env_float("OPENAI_TIMEOUT", 120.0)  # seconds per request
+OPENAI_MAX_RETRIES = env_int("OPENAI_MAX_RETRIES", 3, minimum=0)  # SDK retries, with backoff
+OPENAI_TTS_ENABLED = env_bool("OPENAI_TTS_ENABLED", bool(OPENAI_API_KEY))
+OPENAI_TTS_MODEL = env_str("OPENAI_TTS_MODEL", "gpt-4o-mini-tts")
+OPENAI_TTS_HOST_VOICE = env_str("OPENAI_TTS_HOST_VOICE", "coral")
+OPENAI_TTS_GUEST_VOICE = env_str("OPENAI_TTS_GUEST_VOICE", "ash")
+# Delivery instructions, sent to models that take them (not tts-1 / tts-1-hd).
+OPENAI_TTS_INSTRUCTIONS = env_str(
+    "OPENAI_TTS_INSTRUCTIONS", "Speak naturally, as a relaxed podcast conversation."
+)
 UNREAL_SPEECH_API_KEY = env_str("UNREAL_SPEECH_API_KEY")
 UNREAL_SPEECH_BASE_URL = env_str("UNREAL_SPEECH_BASE_URL", "https://api.v8.unrealspeech.com")
+UNREAL_SPEECH_TIMEOUT = env_float("UNREAL_SPEECH_TIMEOUT", 60.0)  # seconds per request
+UNREAL_SPEECH_MAX_RETRIES = env_int("UNREAL_SPEECH_MAX_RETRIES", 4, minimum=0)
+UNREAL_SPEECH_HOST_VOICE = env_str("UNREAL_SPEECH_HOST_VOICE", "Sierra")
+UNREAL_SPEECH_GUEST_VOICE = env_str("UNREAL_SPEECH_GUEST_VOICE", "Noah")
+UNREAL_SPEECH_BITRATE = env_choice(
+    "UNREAL_SPEECH_BITRATE",
+    "192k",
+    {"16k", "32k", "48k", "64k", "128k", "192k", "256k", "320k"},
+)
+UNREAL_SPEECH_SPEED = env_float("UNREAL_SPEECH_SPEED", 0.0)  # -1.0 .. 1.0
+UNREAL_SPEECH_PITCH = env_float("UNREAL_SPEECH_PITCH", 1.0)  # 0.5 .. 1.5
+if not -1.0 <= UNREAL_SPEECH_SPEED <= 1.0 or not 0.5 <= UNREAL_SPEECH_PITCH <= 1.5:
+    raise ImproperlyConfigured("UNREAL_SPEECH_SPEED must be in -1..1 and _PITCH in 0.5..1.5")
 SCRIPT_WRITER = env_choice(
     "SCRIPT_WRITER", "openai" if OPENAI_API_KEY else "offline", {"offline", "openai"}
 )
 TTS_PROVIDER = env_choice(
     "TTS_PROVIDER", "unreal" if UNREAL_SPEECH_API_KEY else "espeak", {"espeak", "unreal", "openai"}
 )
+# Lines voiced at once per job. eSpeak runs one line at a time under a lock, so more
+# threads would only make a cancelled job voice lines nobody hears.
+TTS_CONCURRENCY = env_int("TTS_CONCURRENCY", 8, minimum=1)
+TTS_CONCURRENCY_UNREAL = env_int("TTS_CONCURRENCY_UNREAL", TTS_CONCURRENCY, minimum=1)
+TTS_CONCURRENCY_OPENAI = env_int("TTS_CONCURRENCY_OPENAI", TTS_CONCURRENCY, minimum=1)
+TTS_CONCURRENCY_ESPEAK = env_int("TTS_CONCURRENCY_ESPEAK", 1, minimum=1)
+# Backoff of our own HTTP clients (Unreal): base * 2**attempt, capped, with jitter.
+TTS_RETRY_BACKOFF = env_float("TTS_RETRY_BACKOFF", 1.0)  # seconds
+TTS_RETRY_BACKOFF_MAX = env_float("TTS_RETRY_BACKOFF_MAX", 30.0)
+# Voiced lines of paid providers are kept under tts-cache/ so a retried job pays once.
+TTS_LINE_CACHE = env_bool("TTS_LINE_CACHE", True)
+# Script length: words = minutes x rate. short aims at 3-5 minutes, long at 8-10.
+SPEAKING_RATE_WPM = env_int("SPEAKING_RATE_WPM", 150, minimum=60)
+SCRIPT_MAX_CALLS = env_int("SCRIPT_MAX_CALLS", 4, minimum=1)  # per script, incl. fix-ups
+SCRIPT_NOTES_BUDGET_CHARS = env_int("SCRIPT_NOTES_BUDGET_CHARS", 24_000, minimum=1000)
 
 # --- Billing (plans, quota, Dodo Payments) ------------------------------------------------
 
@@ -275,6 +343,26 @@ DODO_PRORATION_BILLING_MODE = env_choice(
 )
 if IS_PRODUCTION and DODO_PAYMENTS_API_KEY and not DODO_PAYMENTS_WEBHOOK_KEY:
     raise ImproperlyConfigured("DODO_PAYMENTS_API_KEY needs DODO_PAYMENTS_WEBHOOK_KEY as well")
+
+# --- Outbound webhooks --------------------------------------------------------------------
+
+# Off in production: a user's URL must not reach loopback, private or link-local addresses.
+WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", False)
+WEBHOOK_TIMEOUT = env_float("WEBHOOK_TIMEOUT", 10.0)  # seconds, per attempt
+if not 0 < WEBHOOK_TIMEOUT <= 60:
+    raise ImproperlyConfigured("WEBHOOK_TIMEOUT must be between 0 and 60 seconds")
+# Seconds to wait before each retry after the first attempt (7 attempts in all by default).
+WEBHOOK_RETRY_SCHEDULE = [
+    env_float_item("WEBHOOK_RETRY_SCHEDULE", item)
+    for item in env_list("WEBHOOK_RETRY_SCHEDULE", ["5", "300", "1800", "7200", "18000", "36000"])
+]
+# An endpoint failing without a single success for this long is disabled.
+WEBHOOK_DISABLE_AFTER = env_int("WEBHOOK_DISABLE_AFTER", 5 * 24 * 3600, minimum=60)  # seconds
+WEBHOOK_MAX_ENDPOINTS = env_int("WEBHOOK_MAX_ENDPOINTS", 100, minimum=1)  # per user
+# Queue of the delivery tasks, so that a slow endpoint never holds a generation worker.
+WEBHOOK_QUEUE = env_str("WEBHOOK_QUEUE", "webhooks")
+# After rotation the previous secret still signs (a second signature) for this long.
+WEBHOOK_SECRET_GRACE = env_int("WEBHOOK_SECRET_GRACE", 24 * 3600, minimum=0)  # seconds
 
 # --- Storage ------------------------------------------------------------------------------
 
@@ -319,8 +407,28 @@ if S3_BUCKET_NAME:
 
 # --- Rate limits (the plan's names) --------------------------------------------------------
 
-RATE_LIMIT_WINDOW_MS = env_int("RATE_LIMIT_WINDOW_MS", 900_000, minimum=1000)
+# Counters live in the cache (Redis when REDIS_URL is set), so limits hold across processes.
+RATE_LIMIT_WINDOW_MS = env_int("RATE_LIMIT_WINDOW_MS", 900_000, minimum=1000)  # per user/IP
 RATE_LIMIT_MAX_REQUESTS = env_int("RATE_LIMIT_MAX_REQUESTS", 100, minimum=1)
+RATE_LIMIT_CACHE = "default"
+RATE_LIMIT_KEY_PREFIX = "rl"
+# Tighter limits on expensive calls: scope -> (requests, window in seconds) per user.
+RATE_LIMIT_BURSTS = {
+    "podcast_create": (
+        env_int("PODCAST_CREATE_BURST_MAX", 10, minimum=1),
+        env_int("PODCAST_CREATE_BURST_WINDOW_SECONDS", 60, minimum=1),
+    ),
+}
+
+# --- API keys -----------------------------------------------------------------------------
+
+# Keys the HMAC-SHA256 digests of API keys. Defaults to SECRET_KEY: set it on its own before
+# rotating SECRET_KEY, or every API key stops working.
+API_KEY_HASH_SECRET = env_str("API_KEY_HASH_SECRET", SECRET_KEY)
+# usageCount/lastUsedAt: counted in the cache and written to the row at most once per this
+# many seconds per key; 0 writes the row on every request.
+API_KEY_USAGE_FLUSH_SECONDS = env_int("API_KEY_USAGE_FLUSH_SECONDS", 60, minimum=0)
+API_KEY_MAX_PER_USER = env_int("API_KEY_MAX_PER_USER", 20, minimum=1)
 
 # --- Misc ---------------------------------------------------------------------------------
 

@@ -8,7 +8,9 @@ api_v1 = [
     path("", include("podcasts.urls")),
     path("", include("accounts.urls")),
     path("", include((staff.urlpatterns, "staff"))),
+    path("", include("apikeys.urls")),
     path("", include("billing.urls")),
+    path("", include("webhooks_app.urls")),
 ]
 
 urlpatterns = [

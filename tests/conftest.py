@@ -3,8 +3,12 @@ worker; and the rule that a missing server skips on a laptop but fails in CI."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection, connections
 from rest_framework.test import APIClient
 
@@ -106,3 +110,16 @@ def celery_worker(transactional_db):
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness buys nothing in tests and costs seconds per user.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _rate_limits_per_test(settings):
+    """Each test counts requests in its own rate-limit namespace, with limits high enough to
+    stay out of the way; tests of the limits set their own. (A shared Redis is not flushed:
+    in CI the Celery broker lives in the same database.)"""
+    settings.RATE_LIMIT_KEY_PREFIX = f"rl-test-{uuid.uuid4().hex}"
+    settings.RATE_LIMIT_MAX_REQUESTS = 10_000
+    settings.RATE_LIMIT_BURSTS = {scope: (10_000, 60) for scope in settings.RATE_LIMIT_BURSTS}
+    cache = caches[settings.RATE_LIMIT_CACHE]
+    if isinstance(cache, LocMemCache):
+        cache.clear()

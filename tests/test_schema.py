@@ -8,14 +8,19 @@ from django.core.management import call_command
 def test_the_schema_lists_every_podcast_route(anon_client, db):
     response = anon_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200
-    schema = response.json() if "json" in response["Content-Type"] else yaml.safe_load(
-        response.content
+    schema = (
+        response.json() if "json" in response["Content-Type"] else yaml.safe_load(response.content)
     )
     paths = schema["paths"]
-    for path in ["/api/v1/podcasts", "/api/v1/podcasts/{podcast_id}",
-                 "/api/v1/podcasts/{podcast_id}/retry", "/api/v1/podcasts/{podcast_id}/status",
-                 "/api/v1/podcasts/{podcast_id}/transcript",
-                 "/api/v1/podcasts/{podcast_id}/download", "/api/v1/user/profile"]:
+    for path in [
+        "/api/v1/podcasts",
+        "/api/v1/podcasts/{podcast_id}",
+        "/api/v1/podcasts/{podcast_id}/retry",
+        "/api/v1/podcasts/{podcast_id}/status",
+        "/api/v1/podcasts/{podcast_id}/transcript",
+        "/api/v1/podcasts/{podcast_id}/download",
+        "/api/v1/user/profile",
+    ]:
         assert path in paths, path
     create = paths["/api/v1/podcasts"]["post"]
     assert "202" in create["responses"] and "400" in create["responses"]

@@ -5,15 +5,28 @@ from webhooks_app.models import Webhook, WebhookDelivery
 
 @admin.register(Webhook)
 class WebhookAdmin(admin.ModelAdmin):
-    list_display = ["url", "user", "active", "success_count", "failure_count",
-                    "last_triggered_at", "created_at"]
+    list_display = [
+        "url",
+        "user",
+        "active",
+        "success_count",
+        "failure_count",
+        "last_triggered_at",
+        "created_at",
+    ]
     list_filter = ["active", "created_at"]
     search_fields = ["url", "user__email", "id"]
     list_select_related = ["user"]
     raw_id_fields = ["user"]
     exclude = ["secret"]
-    readonly_fields = ["id", "success_count", "failure_count", "last_triggered_at", "created_at",
-                       "updated_at"]
+    readonly_fields = [
+        "id",
+        "success_count",
+        "failure_count",
+        "last_triggered_at",
+        "created_at",
+        "updated_at",
+    ]
 
 
 @admin.register(WebhookDelivery)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -20,8 +21,11 @@ from billing.services import quota_release, usage_charge
 from podcasts import events, storage
 from podcasts.models import FINAL_STATUSES, JobStatus, Podcast, PodcastJob, PodcastStatus
 from podcasts.pipeline.audio import AssembledAudio, audio_assemble
+from podcasts.pipeline.line_cache import LineCache, ScriptCache
 from podcasts.providers import registry
-from podcasts.providers.base import ProviderError, Script, SpeechClip
+from podcasts.providers.base import GUEST, HOST, ProviderError, Script, SpeechClip
+from webhooks_app import services as webhooks
+from webhooks_app.models import WebhookEvent
 from podnex import metrics
 
 logger = logging.getLogger(__name__)
@@ -47,6 +51,9 @@ class EpisodeRequest:
     host_voice: str
     guest_voice: str
     tts_provider: str
+    language: str = "en"  # ISO 639-1: the script is written in it, voices chosen for it
+    instructions: str = ""  # tone and focus, for the script writer
+    podcast_id: str | None = None  # set by the job: retries reuse the script written
 
 
 @dataclass
@@ -59,9 +66,7 @@ class Episode:
 def episode_produce(request: EpisodeRequest, *, progress: ProgressCallback) -> Episode:
     """Run script, speech and combine. `progress(percent, step)` may raise JobCancelled."""
     progress(0, "Writing script")
-    script = registry.script_writer().write(
-        notes=request.notes, duration=request.duration.lower(), title=request.title
-    )
+    script = _script_write(request)
     title = request.title or script.title
     progress(25, "Script generated")
 
@@ -77,20 +82,108 @@ def episode_produce(request: EpisodeRequest, *, progress: ProgressCallback) -> E
     return Episode(title=title, script=script, audio=audio)
 
 
+def _script_write(request: EpisodeRequest) -> Script:
+    """The writer's script; for a podcast, the one an earlier attempt already paid for.
+
+    An LLM writes different words each time, so without this a retried job would voice
+    all-new lines and the line cache could never hit.
+    """
+    writer = registry.script_writer()
+    params = {
+        "writer": writer.name,
+        "model": getattr(writer, "model", ""),
+        "notes": request.notes,
+        "duration": request.duration.lower(),
+        "title": request.title,
+        "language": request.language,
+        "instructions": request.instructions,
+    }
+    cache = (
+        ScriptCache(podcast_id=request.podcast_id, params=params)
+        if request.podcast_id and getattr(writer, "cache_scripts", False)
+        else None
+    )
+    if cache and (script := cache.get()):
+        return script
+    script = writer.write(
+        notes=request.notes,
+        duration=request.duration.lower(),
+        title=request.title,
+        language=request.language,
+        instructions=request.instructions,
+    )
+    if cache:
+        cache.put(script)
+    return script
+
+
 def _speech_synthesize(
     request: EpisodeRequest, script: Script, progress: ProgressCallback
 ) -> list[SpeechClip]:
-    provider = registry.speech_provider(request.tts_provider)
+    """Voice every line, up to the provider's concurrency at once, in script order.
+
+    Lines already bought (same provider, voice, settings and text) come from the line
+    cache. Progress and cancellation are handled here, in the calling thread: the worker
+    threads only talk to the provider and to storage, never to the database.
+    """
+    name = request.tts_provider
+    provider = registry.speech_provider(name)
     voices = {
-        "host": registry.voice_resolve(provider_name=provider.name, voice=request.host_voice),
-        "guest": registry.voice_resolve(provider_name=provider.name, voice=request.guest_voice),
+        speaker: registry.voice_resolve(provider_name=name, voice=voice, language=request.language)
+        for speaker, voice in ((HOST, request.host_voice), (GUEST, request.guest_voice))
     }
-    clips: list[SpeechClip] = []
+    cache = (
+        LineCache(provider)
+        if settings.TTS_LINE_CACHE and getattr(provider, "cache_lines", False)
+        else None
+    )
+
+    def voice_line(index: int) -> SpeechClip:
+        line = script.lines[index]
+        voice = voices[line.speaker]
+        if cache and (clip := cache.get(voice=voice, text=line.text)):
+            return clip
+        clip = provider.synthesize(text=line.text, voice=voice)
+        if cache:
+            cache.put(voice=voice, text=line.text, clip=clip)
+        return clip
+
     total = len(script.lines)
-    for done, line in enumerate(script.lines, start=1):
-        clips.append(provider.synthesize(text=line.text, voice=voices[line.speaker]))
+    clips: list[SpeechClip | None] = [None] * total
+
+    def line_done(done: int) -> None:
         progress(25 + (35 * done) // max(total, 1), f"Voicing line {done} of {total}")
-    return clips
+
+    concurrency = min(registry.speech_concurrency(name), max(total, 1))
+    if concurrency == 1:
+        # One at a time: no thread, and a cancel stops the job before the next line.
+        for index in range(total):
+            clips[index] = voice_line(index)
+            line_done(index + 1)
+        return clips  # type: ignore[return-value]
+
+    # A sliding window rather than submitting every line up front: when the job fails or
+    # is cancelled, at most `concurrency` lines are in flight, and those finish (into the
+    # cache) before we return, so a retry knows exactly what was already bought.
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=f"tts-{name}") as pool:
+        pending: dict[Future, int] = {}
+        next_index = 0
+        done = 0
+        try:
+            while pending or next_index < total:
+                while next_index < total and len(pending) < concurrency:
+                    pending[pool.submit(voice_line, next_index)] = next_index
+                    next_index += 1
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    clips[pending.pop(future)] = future.result()
+                    done += 1
+                    line_done(done)
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+    return clips  # type: ignore[return-value]
 
 
 # --- The Celery job around it --------------------------------------------------------------
@@ -133,6 +226,9 @@ def _request_of(podcast: Podcast) -> EpisodeRequest:
         host_voice=podcast.host_voice,
         guest_voice=podcast.guest_voice,
         tts_provider=podcast.tts_provider,
+        language=podcast.language,
+        instructions=podcast.instructions,
+        podcast_id=podcast.id,
     )
 
 
@@ -159,6 +255,7 @@ def _job_start(*, podcast_id: str, job_id: str) -> Podcast | None:
         job.attempts += 1
         job.started_at = job.started_at or now
         job.save()
+        webhooks.podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_PROCESSING)
     return podcast
 
 
@@ -208,6 +305,7 @@ def _job_complete(*, podcast_id: str, job_id: str, episode: Episode, key: str) -
             completed_at=now,
             error=None,
         )
+        webhooks.podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_COMPLETED)
 
 
 def _job_fail(*, podcast_id: str, job_id: str, message: str) -> None:
@@ -228,6 +326,7 @@ def _job_fail(*, podcast_id: str, job_id: str, message: str) -> None:
             stack_trace=traceback.format_exc(),
             completed_at=now,
         )
+        webhooks.podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_FAILED)
 
 
 def _job_note_retry(*, job_id: str, message: str) -> None:

@@ -1,19 +1,30 @@
-"""Which providers are configured, chosen by setting; the offline ones are always there."""
+"""Which providers are configured, chosen by setting; the offline ones are always there.
+
+Providers are built per call (cheap: clients and sessions open lazily), so a settings
+change, in tests or after a reload, takes effect without a stale cached client.
+"""
 
 from __future__ import annotations
-
-from functools import cache
 
 from django.conf import settings
 
 from podcasts.providers.base import GUEST, HOST, ScriptWriter, SpeechProvider
 
 
-@cache
 def _speech_providers() -> dict[str, SpeechProvider]:
     from podcasts.providers.espeak import EspeakSpeech
 
-    return {"espeak": EspeakSpeech()}
+    providers: dict[str, SpeechProvider] = {}
+    if settings.UNREAL_SPEECH_API_KEY:
+        from podcasts.providers.unreal_speech import UnrealSpeech
+
+        providers["unreal"] = UnrealSpeech()
+    if settings.OPENAI_TTS_ENABLED:
+        from podcasts.providers.openai_speech import OpenAISpeech
+
+        providers["openai"] = OpenAISpeech()
+    providers["espeak"] = EspeakSpeech()
+    return providers
 
 
 def speech_provider_names() -> list[str]:
@@ -29,7 +40,20 @@ def speech_provider(name: str) -> SpeechProvider:
     return _speech_providers()[name]
 
 
+def speech_concurrency(name: str) -> int:
+    """How many lines of one job this provider voices at once."""
+    return {
+        "unreal": settings.TTS_CONCURRENCY_UNREAL,
+        "openai": settings.TTS_CONCURRENCY_OPENAI,
+        "espeak": settings.TTS_CONCURRENCY_ESPEAK,
+    }.get(name, settings.TTS_CONCURRENCY)
+
+
 def script_writer() -> ScriptWriter:
+    if settings.SCRIPT_WRITER == "openai":
+        from podcasts.providers.openai_script import OpenAIScriptWriter
+
+        return OpenAIScriptWriter()
     from podcasts.providers.offline_script import OfflineScriptWriter
 
     return OfflineScriptWriter()
@@ -39,12 +63,27 @@ def voice_ids(provider_name: str) -> list[str]:
     return [voice.id for voice in speech_provider(provider_name).voices()]
 
 
-def voice_resolve(*, provider_name: str, voice: str) -> str:
-    """Map a logical name ("host"/"guest") or a voice id to the provider's voice id."""
+def voice_resolve(*, provider_name: str, voice: str, language: str = "en") -> str:
+    """Map a logical name ("host"/"guest") or a voice id to the provider's voice id.
+
+    A logical name maps to the provider's configured default; when that voice does not
+    speak `language` but others of the provider do, one of those is taken instead, of the
+    default's gender where possible (host from the front of the list, guest from the back,
+    so the two differ).
+    """
+    if voice not in (HOST, GUEST):
+        return voice
     provider = speech_provider(provider_name)
-    if voice in (HOST, GUEST):
-        return provider.default_voices()[voice]
-    return voice
+    default = provider.default_voices()[voice]
+    voices = provider.voices()
+    chosen = next((v for v in voices if v.id == default), None)
+    if chosen is None or chosen.language in (language, "mul"):
+        return default
+    speaking = [v for v in voices if v.language == language]
+    if not speaking:
+        return default  # nobody speaks it: the default reads the text as best it can
+    candidates = [v for v in speaking if v.gender == chosen.gender] or speaking
+    return (candidates[0] if voice == HOST else candidates[-1]).id
 
 
 def voice_is_known(*, provider_name: str, voice: str) -> bool:

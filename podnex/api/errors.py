@@ -72,6 +72,9 @@ def error_body(message: str, code: str, **extra: Any) -> dict[str, Any]:
 
 
 def _drf_code(exc: exceptions.APIException) -> tuple[str, str | None]:
+    # A DRF exception subclass may name its own code (e.g. apikeys' InvalidApiKey).
+    if isinstance(getattr(exc, "error_code", None), str):
+        return exc.error_code, None
     for cls in type(exc).__mro__:
         if cls in _DRF_CODES:
             return _DRF_CODES[cls]

@@ -23,3 +23,11 @@ class ErrorSerializer(serializers.Serializer):
     error = serializers.CharField()
     code = serializers.CharField()
     details = serializers.DictField(required=False)
+    retryAfter = serializers.IntegerField(required=False, help_text="Seconds to wait (429)")
+
+
+def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict:
+    """Validated data of a request, or a 400 in the contract's shape."""
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data

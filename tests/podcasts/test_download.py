@@ -42,8 +42,12 @@ def test_download_gives_a_signed_url_serving_the_whole_file(owner_client, comple
 
 @pytest.mark.parametrize(
     "header, start, end",
-    [("bytes=0-99", 0, 99), ("bytes=100-", 100, 10239), ("bytes=-50", 10190, 10239),
-     ("bytes=10000-99999", 10000, 10239)],
+    [
+        ("bytes=0-99", 0, 99),
+        ("bytes=100-", 100, 10239),
+        ("bytes=-50", 10190, 10239),
+        ("bytes=10000-99999", 10000, 10239),
+    ],
 )
 def test_a_range_request_gets_206_with_exactly_those_bytes(
     owner_client, completed, settings, header, start, end

@@ -9,10 +9,11 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from podcasts.languages import LANGUAGES
 from podcasts.pipeline.generate import EpisodeRequest, episode_produce
 from podcasts.providers import registry
 from podcasts.providers.base import ProviderError
-from podcasts.serializers import duration_of
+from podcasts.serializers import MAX_INSTRUCTIONS_CHARS, duration_of
 from podcasts.transcripts import transcript_srt
 
 BAR_WIDTH = 30
@@ -29,6 +30,8 @@ class Command(BaseCommand):
         parser.add_argument("--host-voice", default="host")
         parser.add_argument("--guest-voice", default="guest")
         parser.add_argument("--provider", default=None, help="speech provider (default: setting)")
+        parser.add_argument("--language", default="en", help="ISO 639-1 code (default: en)")
+        parser.add_argument("--instructions", default="", help="tone and focus for the writer")
 
     def handle(
         self,
@@ -40,9 +43,13 @@ class Command(BaseCommand):
         host_voice,
         guest_voice,
         provider,
+        language,
+        instructions,
         **options,
     ):
         notes = _read_notes(notes_file)
+        if language not in LANGUAGES:
+            raise CommandError(f"Unknown language {language!r}; use an ISO 639-1 code")
         provider = provider or registry.default_speech_provider_name()
         if provider not in registry.speech_provider_names():
             raise CommandError(
@@ -62,6 +69,8 @@ class Command(BaseCommand):
             host_voice=host_voice,
             guest_voice=guest_voice,
             tts_provider=provider,
+            language=language,
+            instructions=instructions[:MAX_INSTRUCTIONS_CHARS],
         )
         try:
             episode = episode_produce(request, progress=_progress_bar)

@@ -1,0 +1,90 @@
+"""OpenAPI: the X-API-Key security scheme with its scopes, and the scope each operation needs.
+
+OpenAPI 3.0 allows scope lists only for OAuth2, so each operation's scope is written into its
+description and an `x-required-scope` field; operations that refuse API keys list no
+ApiKeyAuth security requirement.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+
+from apikeys.scopes import SCOPES, required_scope
+
+
+class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "apikeys.authentication.ApiKeyAuthentication"
+    name = "ApiKeyAuth"
+
+    def get_security_definition(self, auto_schema):
+        scopes = "\n".join(f"- `{scope}`: {text}" for scope, text in SCOPES.items())
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-API-Key",
+            "description": (
+                "An API key (`pk_live_...`), also accepted as `Authorization: Bearer <key>`. "
+                "Each operation names the scope it needs; a key without it gets 403 "
+                f"`insufficient_scope`. Scopes:\n{scopes}"
+            ),
+        }
+
+    def get_security_requirement(self, auto_schema):
+        if _scope(auto_schema) is None:
+            return None
+        return {self.name: []}
+
+
+def _scope(auto_schema) -> str | None:
+    return required_scope(auto_schema.view, auto_schema.method.upper())
+
+
+class AutoSchema(SpectacularAutoSchema):
+    def get_description(self) -> str:
+        description = super().get_description() or ""
+        scope = _scope(self)
+        note = (
+            f"API key scope: `{scope}`."
+            if scope
+            else "Not available with an API key: needs a signed-in session."
+        )
+        return f"{description}\n\n{note}".strip()
+
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        if operation is not None and _rate_limited(self.view):
+            _document_rate_limits(operation)
+        if operation is not None:
+            scope = _scope(self)
+            if scope:
+                operation["x-required-scope"] = scope
+        return operation
+
+
+def _rate_limited(view) -> bool:
+    from podnex.api.throttling import FixedWindowThrottle
+
+    return any(isinstance(t, FixedWindowThrottle) for t in view.get_throttles())
+
+
+_INTEGER_HEADER = {"schema": {"type": "integer"}}
+RATE_LIMIT_HEADERS = {
+    "X-RateLimit-Limit": {**_INTEGER_HEADER, "description": "Requests allowed in the window"},
+    "X-RateLimit-Remaining": {**_INTEGER_HEADER, "description": "Requests left in the window"},
+    "X-RateLimit-Reset": {**_INTEGER_HEADER, "description": "When the window ends (epoch s)"},
+}
+
+
+def _document_rate_limits(operation: dict) -> None:
+    responses = operation.setdefault("responses", {})
+    responses.setdefault(
+        "429",
+        {
+            "description": "Too many requests; `retryAfter` seconds, as the Retry-After header",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            "headers": {"Retry-After": {**_INTEGER_HEADER, "description": "Seconds to wait"}},
+        },
+    )
+    for response in responses.values():
+        response.setdefault("headers", {}).update(RATE_LIMIT_HEADERS)

@@ -1,0 +1,296 @@
+"""Script writing through OpenAI chat completions with a strict JSON schema.
+
+Length: `short` aims at 3-5 minutes of speech and `long` at 8-10, turned into word budgets
+with SPEAKING_RATE_WPM. A script outside its budget (with some tolerance) is sent back to
+be extended or tightened, and a malformed or refused answer is asked for again, all within
+SCRIPT_MAX_CALLS calls; past that the closest valid script wins, and with none the job
+fails for good with the reason.
+
+Notes longer than SCRIPT_NOTES_BUDGET_CHARS are cut at paragraph boundaries, each part is
+summarised (facts kept), and the script is written from the summaries: nothing is dropped
+without the model having read it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import openai
+from django.conf import settings
+
+from podcasts.languages import language_name
+from podcasts.providers.base import GUEST, HOST, ProviderError, Script, ScriptLine
+from podcasts.providers.chunks import text_split
+from podcasts.providers.openai_client import openai_client, provider_error
+
+logger = logging.getLogger(__name__)
+
+MINUTES = {"short": (3, 5), "long": (8, 10)}
+LENGTH_TOLERANCE = 0.1  # a script within 10% outside its word range is close enough
+SUMMARY_ROUNDS = 3  # summaries of summaries, at most, before giving up on shrinking
+SUMMARY_WORKERS = 4
+
+SCRIPT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "title": {"type": "string", "description": "Episode title, at most 12 words"},
+        "lines": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "speaker": {"type": "string", "enum": [HOST, GUEST]},
+                    "text": {"type": "string"},
+                },
+                "required": ["speaker", "text"],
+                "additionalProperties": False,
+            },
+        },
+    },
+    "required": ["title", "lines"],
+    "additionalProperties": False,
+}
+RESPONSE_FORMAT = {
+    "type": "json_schema",
+    "json_schema": {"name": "podcast_script", "strict": True, "schema": SCRIPT_SCHEMA},
+}
+
+SYSTEM_PROMPT = """You write scripts for a two-person podcast: a host who guides the \
+conversation and a guest who knows the material. Turn the user's notes into a natural, \
+engaging dialogue that covers their substance accurately; do not invent facts that are \
+not in the notes. The host opens the episode and closes it. Write only spoken words: no \
+stage directions, sound effects, speaker names inside the text, or markdown. Keep each \
+line to a few sentences so the voices alternate."""
+
+
+@dataclass(frozen=True)
+class WordBudget:
+    low: int
+    high: int
+
+    @property
+    def target(self) -> int:
+        return (self.low + self.high) // 2
+
+    def accepts(self, words: int) -> bool:
+        return self.low * (1 - LENGTH_TOLERANCE) <= words <= self.high * (1 + LENGTH_TOLERANCE)
+
+
+def word_budget(duration: str, *, wpm: int | None = None) -> WordBudget:
+    wpm = wpm or settings.SPEAKING_RATE_WPM
+    low, high = MINUTES[duration]
+    return WordBudget(low=low * wpm, high=high * wpm)
+
+
+class _BadAnswer(Exception):
+    """The model answered, but not with a usable script."""
+
+
+class OpenAIScriptWriter:
+    name = "openai"
+    cache_scripts = True  # paid, and different each time: a retried job keeps its script
+
+    def __init__(self) -> None:
+        self.model = settings.OPENAI_MODEL
+        self.max_calls = settings.SCRIPT_MAX_CALLS
+        self.notes_budget = settings.SCRIPT_NOTES_BUDGET_CHARS
+        self.what = f"OpenAI script writer ({self.model})"
+        self._client: openai.OpenAI | None = None
+
+    @property
+    def client(self) -> openai.OpenAI:
+        if self._client is None:
+            self._client = openai_client()
+        return self._client
+
+    def write(
+        self,
+        *,
+        notes: str,
+        duration: str,
+        title: str | None = None,
+        language: str = "en",
+        instructions: str = "",
+    ) -> Script:
+        budget = word_budget(duration)
+        notes = self._fit_notes(notes, language=language)
+        messages = [
+            {"role": "system", "content": SYSTEM_PROMPT},
+            {
+                "role": "user",
+                "content": _brief(
+                    notes, budget, title=title, language=language, instructions=instructions
+                ),
+            },
+        ]
+        best: Script | None = None
+        problem = ""
+        for call in range(1, self.max_calls + 1):
+            try:
+                script = self._ask_script(messages)
+            except _BadAnswer as exc:
+                problem = str(exc)
+                logger.warning("%s call %d: %s", self.what, call, problem)
+                continue
+            words = script.word_count()
+            if best is None or abs(words - budget.target) < abs(best.word_count() - budget.target):
+                best = script
+            if budget.accepts(words):
+                return script
+            logger.info(
+                "%s call %d: %d words, wanted %d-%d",
+                self.what,
+                call,
+                words,
+                budget.low,
+                budget.high,
+            )
+            messages = [*messages[:2], _assistant(script), _length_fix(words, budget)]
+        if best is not None:
+            return best
+        raise ProviderError(
+            f"{self.what} gave no usable script in {self.max_calls} attempts: {problem}",
+            permanent=True,
+        )
+
+    # --- one call -------------------------------------------------------------------------
+
+    def _complete(self, messages: list[dict], **kwargs):
+        try:
+            return self.client.chat.completions.create(
+                model=self.model, messages=messages, **kwargs
+            )
+        except openai.OpenAIError as exc:
+            raise provider_error(exc, what=self.what) from exc
+
+    def _ask_script(self, messages: list[dict]) -> Script:
+        completion = self._complete(messages, response_format=RESPONSE_FORMAT)
+        if not completion.choices:
+            raise _BadAnswer("the answer had no choices")
+        choice = completion.choices[0]
+        if choice.message.refusal:
+            raise _BadAnswer(f"the model refused: {choice.message.refusal[:200]}")
+        if choice.finish_reason == "length":
+            raise _BadAnswer("the answer was cut off at the token limit")
+        if choice.finish_reason == "content_filter":
+            raise _BadAnswer("the answer was stopped by the content filter")
+        return script_parse(choice.message.content or "")
+
+    # --- long notes -----------------------------------------------------------------------
+
+    def _fit_notes(self, notes: str, *, language: str) -> str:
+        for _ in range(SUMMARY_ROUNDS):
+            if len(notes) <= self.notes_budget:
+                return notes
+            parts = text_split(notes, self.notes_budget)
+            # Each summary gets its share of the budget, so together they fit one request.
+            words = max(self.notes_budget // (len(parts) * 7), 50)
+            jobs = [(part, number, len(parts), words) for number, part in enumerate(parts, 1)]
+            with ThreadPoolExecutor(max_workers=SUMMARY_WORKERS) as pool:
+                summaries = list(pool.map(lambda job: self._summarise(*job), jobs))
+            notes = "\n\n".join(summaries)
+        if len(notes) > self.notes_budget:
+            raise ProviderError(
+                f"{self.what}: the notes could not be summarised to fit one request",
+                permanent=True,
+            )
+        return notes
+
+    def _summarise(self, part: str, number: int, total: int, words: int) -> str:
+        completion = self._complete(
+            [
+                {
+                    "role": "system",
+                    "content": "You condense notes for a podcast writer. Keep every fact, "
+                    "name, number, date and example; drop only repetition and filler. "
+                    "Answer with the condensed notes only, in the notes' own language.",
+                },
+                {
+                    "role": "user",
+                    "content": f"Part {number} of {total} of the notes. Condense it to at "
+                    f"most {words} words.\n\n<notes>\n{part}\n</notes>",
+                },
+            ]
+        )
+        choice = completion.choices[0] if completion.choices else None
+        text = (choice.message.content or "").strip() if choice else ""
+        if not text or (choice and choice.message.refusal):
+            raise ProviderError(
+                f"{self.what}: no summary for part {number} of {total} of the notes",
+                permanent=True,
+            )
+        return text
+
+
+def script_parse(content: str) -> Script:
+    """The model's JSON answer as a Script, or _BadAnswer saying what is wrong with it."""
+    try:
+        data = json.loads(content)
+    except json.JSONDecodeError as exc:
+        raise _BadAnswer(f"the answer was not JSON ({exc.msg})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("lines"), list):
+        raise _BadAnswer("the answer did not follow the script schema")
+    lines = []
+    for item in data["lines"]:
+        if not isinstance(item, dict):
+            raise _BadAnswer("a line was not an object")
+        speaker, text = item.get("speaker"), item.get("text")
+        if speaker not in (HOST, GUEST) or not isinstance(text, str):
+            raise _BadAnswer(f"a line had speaker {speaker!r} or no text")
+        if text.strip():
+            lines.append(ScriptLine(speaker=speaker, text=text.strip()))
+    if len(lines) < 2:
+        raise _BadAnswer("the script had fewer than two lines")
+    title = data.get("title")
+    title = title.strip()[:200] if isinstance(title, str) and title.strip() else "Podcast episode"
+    return Script(title=title, lines=lines)
+
+
+def _brief(notes: str, budget: WordBudget, *, title, language: str, instructions: str) -> str:
+    minutes = (
+        f"{budget.low / settings.SPEAKING_RATE_WPM:g}-{budget.high / settings.SPEAKING_RATE_WPM:g}"
+    )
+    parts = [
+        f"Write the episode in {language_name(language)} (ISO 639-1 code {language!r}): "
+        "every line, and the title.",
+        f"Length: {minutes} minutes of speech, that is {budget.low}-{budget.high} words in "
+        f"total (aim for about {budget.target}), spoken at {settings.SPEAKING_RATE_WPM} "
+        "words per minute.",
+        f"Between {max(math.ceil(budget.target / 60), 8)} and "
+        f"{max(math.ceil(budget.target / 25), 12)} lines, alternating host and guest.",
+    ]
+    if title:
+        parts.append(f"The episode is titled {title!r}; return that title.")
+    if instructions:
+        parts.append(
+            "The producer's instructions about tone and focus (follow them unless they "
+            f"contradict the rules above):\n<instructions>\n{instructions}\n</instructions>"
+        )
+    parts.append(f"The notes:\n<notes>\n{notes}\n</notes>")
+    return "\n\n".join(parts)
+
+
+def _assistant(script: Script) -> dict:
+    body = {"title": script.title, "lines": [vars(line) for line in script.lines]}
+    return {"role": "assistant", "content": json.dumps(body, ensure_ascii=False)}
+
+
+def _length_fix(words: int, budget: WordBudget) -> dict:
+    if words < budget.low:
+        ask = (
+            f"That script has {words} words, too short for its {budget.low}-{budget.high} "
+            f"word budget. Extend it to about {budget.target} words: keep what works, go "
+            "deeper into the notes with more examples and follow-up questions, and return "
+            "the complete script."
+        )
+    else:
+        ask = (
+            f"That script has {words} words, too long for its {budget.low}-{budget.high} "
+            f"word budget. Tighten it to about {budget.target} words and return the "
+            "complete script."
+        )
+    return {"role": "user", "content": ask}

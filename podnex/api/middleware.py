@@ -1,0 +1,72 @@
+"""X-RateLimit-* headers on every /api/v1 response of a rate-limited DRF view.
+
+DRF runs throttles after authentication and permissions, so a request refused with 401 or
+403 never reaches them. Such requests still count here, in the client's user or IP bucket
+(and its API key's), so that guessing keys or hammering a forbidden route is limited too:
+past the limit the refusal becomes a 429.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from rest_framework.views import APIView
+
+from podnex.api import ratelimit
+from podnex.api.errors import error_body
+from podnex.api.throttling import (
+    RATE_LIMITED_PATH_PREFIX,
+    FixedWindowThrottle,
+    rate_limit_windows,
+)
+
+
+class RateLimitHeadersMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        windows = rate_limit_windows(request)
+        if windows is None:
+            response, windows = self._count_refused_request(request, response)
+        if windows:
+            _set_headers(response, _tightest(windows))
+        return response
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> None:
+        request.rate_limit_view_class = getattr(view_func, "cls", None)
+
+    def _count_refused_request(self, request, response):
+        view_class = getattr(request, "rate_limit_view_class", None)
+        if (
+            view_class is None
+            or not issubclass(view_class, APIView)
+            or not request.path.startswith(RATE_LIMITED_PATH_PREFIX)
+        ):
+            return response, None
+        throttles = [
+            cls()
+            for cls in view_class.throttle_classes
+            if issubclass(cls, FixedWindowThrottle) and cls.counts_rejected_requests
+        ]
+        refused = [t for t in throttles if not t.allow_request(request, None)]
+        if refused:
+            wait = max(t.wait() or 1 for t in refused)
+            response = JsonResponse(
+                error_body("Too many requests", "rate_limited", retryAfter=wait), status=429
+            )
+            response["Retry-After"] = str(wait)
+        return response, rate_limit_windows(request)
+
+
+def _tightest(windows: list[ratelimit.Window]) -> ratelimit.Window:
+    refused = [w for w in windows if not w.allowed]
+    if refused:
+        return max(refused, key=lambda w: w.reset_at)
+    return min(windows, key=lambda w: (w.remaining, w.reset_at))
+
+
+def _set_headers(response: HttpResponse, window: ratelimit.Window) -> None:
+    response["X-RateLimit-Limit"] = str(window.limit)
+    response["X-RateLimit-Remaining"] = str(window.remaining)
+    response["X-RateLimit-Reset"] = str(int(window.reset_at))  # epoch seconds

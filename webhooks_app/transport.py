@@ -1,0 +1,144 @@
+"""One HTTP POST to a webhook endpoint: Standard Webhooks signing, SSRF-checked and pinned.
+
+The signature follows https://www.standardwebhooks.com: headers `webhook-id`,
+`webhook-timestamp` and `webhook-signature` = space-separated `v1,<base64 HMAC-SHA256 of
+"id.timestamp.body">`, one per active secret (two during a secret rotation).
+
+The connection goes to an address that `ssrf.url_resolve` checked, never to a fresh DNS
+answer; the Host header and TLS SNI/certificate check still use the URL's host name.
+Redirects are not followed (a 3xx is a failed attempt).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+
+import urllib3
+from django.conf import settings
+
+from webhooks_app import ssrf
+
+SECRET_PREFIX = "whsec_"
+USER_AGENT = "PodNex-Webhooks/1.0"
+RESPONSE_KEEP_BYTES = 2048  # of the answer's body, for the delivery log
+
+
+def secret_generate() -> str:
+    """A Standard Webhooks secret: `whsec_` + base64 of 32 random bytes."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def signature(*, secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    key = base64.b64decode(secret.removeprefix(SECRET_PREFIX))
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    digest = hmac.new(key, signed, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+def headers_sign(
+    *, secrets_: list[str], message_id: str, body: bytes, timestamp: int | None = None
+) -> dict[str, str]:
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    return {
+        "webhook-id": message_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": " ".join(
+            signature(secret=s, message_id=message_id, timestamp=timestamp, body=body)
+            for s in secrets_
+        ),
+    }
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    status: int  # 0 when no HTTP answer came
+    response: str | None
+    error: str | None
+    duration_ms: int
+
+
+def post(*, url: str, body: bytes, headers: dict[str, str]) -> Outcome:
+    """POST once. Never raises for network trouble: the outcome says what happened."""
+    started = time.monotonic()
+
+    def done(ok: bool, status: int, response: str | None, error: str | None) -> Outcome:
+        return Outcome(ok, status, response, error, int((time.monotonic() - started) * 1000))
+
+    try:
+        target, addresses = ssrf.url_resolve(url)
+    except ssrf.UnsafeUrl as exc:
+        return done(False, 0, None, f"Refused: {exc}")
+
+    default_port = 443 if target.scheme == "https" else 80
+    host_header = target.host if ":" not in target.host else f"[{target.host}]"
+    if target.port != default_port:
+        host_header = f"{host_header}:{target.port}"
+    request_headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "Host": host_header,
+        **headers,
+    }
+    timeout = urllib3.Timeout(connect=settings.WEBHOOK_TIMEOUT, read=settings.WEBHOOK_TIMEOUT)
+    last_error = "no address to connect to"
+    for ip in addresses:
+        pool = _pool(target, str(ip), timeout)
+        try:
+            response = pool.urlopen(
+                "POST",
+                target.path,
+                body=body,
+                headers=request_headers,
+                redirect=False,
+                retries=False,
+                preload_content=False,
+                assert_same_host=False,
+            )
+        except urllib3.exceptions.NewConnectionError as exc:
+            last_error = f"Connection failed: {_reason(exc)}"
+            pool.close()
+            continue  # try the next checked address
+        except urllib3.exceptions.HTTPError as exc:
+            pool.close()
+            return done(False, 0, None, f"{type(exc).__name__}: {_reason(exc)}")
+        try:
+            text = _read_some(response)
+        except urllib3.exceptions.HTTPError:
+            text = None  # the status line is what counts; a cut-short body does not undo it
+        finally:
+            pool.close()  # drop the connection: an unread rest of the body is not our business
+        ok = 200 <= response.status < 300
+        error = None if ok else f"HTTP {response.status}"
+        return done(ok, response.status, text, error)
+    return done(False, 0, None, last_error)
+
+
+def _pool(target: ssrf.Target, ip: str, timeout: urllib3.Timeout) -> urllib3.HTTPConnectionPool:
+    if target.scheme == "https":
+        return urllib3.HTTPSConnectionPool(
+            ip,
+            target.port,
+            timeout=timeout,
+            maxsize=1,
+            retries=False,
+            server_hostname=target.host,  # SNI names the host, not the pinned address
+            assert_hostname=target.host,  # and the certificate must be the host's
+            cert_reqs="CERT_REQUIRED",
+        )
+    return urllib3.HTTPConnectionPool(ip, target.port, timeout=timeout, maxsize=1, retries=False)
+
+
+def _read_some(response) -> str:
+    data = response.read(RESPONSE_KEEP_BYTES, decode_content=True) or b""
+    return data.decode("utf-8", errors="replace")
+
+
+def _reason(exc: Exception) -> str:
+    reason = getattr(exc, "reason", None) or exc
+    return str(reason)[:300]
