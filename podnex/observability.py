@@ -97,6 +97,12 @@ def request_id_current() -> str | None:
     return structlog.contextvars.get_contextvars().get("request_id")
 
 
+def request_id_headers() -> dict[str, str]:
+    """{"X-Request-ID": ...} inside work a request started (outbound calls quote it), else {}."""
+    request_id = request_id_current()
+    return {REQUEST_ID_HEADER: request_id} if request_id else {}
+
+
 def request_id_normalize(raw: str | None) -> str:
     if raw and _ACCEPTABLE_ID.match(raw):
         return raw

@@ -18,6 +18,7 @@ from rest_framework import serializers
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.views import APIView
 
+from apikeys.permissions import ApiKeyScopePermission
 from podnex.api.fields import StrictCharField
 from podnex.api.pagination import PageQuerySerializer, PaginationSerializer, paginate
 from podnex.api.responses import ErrorSerializer, envelope, ok
@@ -48,7 +49,9 @@ class IsStaffSession(BasePermission):
 
 
 class StaffView(APIView):
-    permission_classes = [IsAuthenticated, IsStaffSession]
+    # ApiKeyScopePermission refuses every API key here (these views declare no scope) with
+    # 403 api_key_not_allowed; IsStaffSession refuses everyone who is not staff.
+    permission_classes = [IsAuthenticated, ApiKeyScopePermission, IsStaffSession]
 
 
 def _valid(serializer_class, data) -> dict:

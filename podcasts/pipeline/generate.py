@@ -24,9 +24,9 @@ from podcasts.pipeline.audio import AssembledAudio, audio_assemble
 from podcasts.pipeline.line_cache import LineCache, ScriptCache
 from podcasts.providers import registry
 from podcasts.providers.base import GUEST, HOST, ProviderError, Script, SpeechClip
+from podnex import metrics
 from webhooks_app import services as webhooks
 from webhooks_app.models import WebhookEvent
-from podnex import metrics
 
 logger = logging.getLogger(__name__)
 

@@ -12,6 +12,7 @@ from django.test import Client
 
 from podcasts import services
 from tests.factories import SAMPLE_NOTES, UserFactory
+from tests.webhooks_app.conftest import allow_loopback, receiver, workers  # noqa: F401
 
 TINY_MP3 = (b"ID3\x03\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x64" + bytes(413)) * 8
 

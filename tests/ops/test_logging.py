@@ -78,3 +78,41 @@ def test_the_request_id_appears_in_the_worker_log_lines_of_the_job_it_started(
     assert {"task_started", "task_succeeded"} <= {line["event"] for line in worker_lines}
     assert all(line.get("request_id") == "retry-7f3a" for line in worker_lines), worker_lines
     assert PodcastJob.objects.get(job_id=job_id).status == PodcastStatus.COMPLETED
+
+
+def test_the_request_id_follows_the_job_into_its_webhook_delivery(
+    owner, owner_client, receiver, allow_loopback, workers, episode, json_log_lines
+):
+    from webhooks_app.models import WebhookDelivery
+
+    hook = receiver()
+    podcast = PodcastFactory(
+        user=owner, status=PodcastStatus.FAILED, error="boom", webhook_url=hook.url()
+    )
+    response = owner_client.post(
+        f"/api/v1/podcasts/{podcast.id}/retry", HTTP_X_REQUEST_ID="hook-trace-42"
+    )
+    assert response.status_code == 202, response.content
+
+    received = hook.wait_for(1, timeout=60)
+    assert received[0].headers["x-request-id"] == "hook-trace-42"
+    assert received[0].headers["webhook-signature"]  # still signed as before
+
+    job_id = response.json()["podcast"]["jobId"]
+
+    def delivery_started() -> list[dict]:
+        # (Messages other tests left in the webhook queue may run here too: pick ours.)
+        return [
+            line
+            for line in json_log_lines()
+            if line.get("event") == "task_started"
+            and line.get("task") == "webhooks.deliver"
+            and line.get("parent_task_id") == job_id  # queued by the generation task
+        ]
+
+    deadline = time.monotonic() + 10
+    while not delivery_started():
+        assert time.monotonic() < deadline, "no webhooks.deliver task started by the job"
+        time.sleep(0.05)
+    assert all(line["request_id"] == "hook-trace-42" for line in delivery_started())
+    assert WebhookDelivery.objects.filter(webhook__user=owner).exists()
