@@ -31,8 +31,13 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.views import APIView
 
+from apikeys.scopes import PODCAST_READ
 from podcasts.models import FINAL_STATUSES, Podcast
+from podnex.api.responses import ErrorSerializer
 
 logger = logging.getLogger(__name__)
 
@@ -254,16 +259,12 @@ def event_stream_response(*, podcast: Podcast, last_event_id: str | None) -> Str
 
 # --- The view ----------------------------------------------------------------------------------
 
-from drf_spectacular.types import OpenApiTypes  # noqa: E402
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema  # noqa: E402
-from rest_framework.views import APIView  # noqa: E402
-
-from podnex.api.responses import ErrorSerializer  # noqa: E402
-
 
 class PodcastEventsView(APIView):
     """Authenticates like every /api/v1 route, finds the user's podcast (another user's is
     404), then hands the connection to the asynchronous event generator."""
+
+    required_scopes = PODCAST_READ  # an API key may watch what it may read
 
     def perform_content_negotiation(self, request, force=False):
         # Clients ask for text/event-stream; errors before the stream starts are JSON.

@@ -7,12 +7,7 @@ are for programmatic access to one's own podcasts, not for the back office.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, Sum
 from django.urls import path
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -20,17 +15,16 @@ from rest_framework.views import APIView
 
 from apikeys.permissions import ApiKeyScopePermission
 from podnex.api.fields import StrictCharField
-from podnex.api.pagination import PageQuerySerializer, PaginationSerializer, paginate
+from podnex.api.pagination import PageQuerySerializer, PaginationSerializer
 from podnex.api.responses import ErrorSerializer, envelope, ok
+from podnex.selectors import job_list, platform_stats, status_counts, user_list
 
 ERRORS = {400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer}
 
 
 def _is_api_key(auth) -> bool:
-    try:
-        from apikeys.models import ApiKey
-    except ImportError:  # pragma: no cover
-        return False
+    from apikeys.models import ApiKey
+
     return isinstance(auth, ApiKey)
 
 
@@ -52,79 +46,13 @@ class StaffView(APIView):
     # ApiKeyScopePermission refuses every API key here (these views declare no scope) with
     # 403 api_key_not_allowed; IsStaffSession refuses everyone who is not staff.
     permission_classes = [IsAuthenticated, ApiKeyScopePermission, IsStaffSession]
+    allow_api_keys = False
 
 
 def _valid(serializer_class, data) -> dict:
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
-
-
-# --- Selectors ---------------------------------------------------------------------------
-
-
-def _by_status(queryset) -> dict[str, int]:
-    from podcasts.models import PodcastStatus
-
-    counts = dict(queryset.values_list("status").annotate(n=Count("id")).order_by())
-    return {status.lower(): counts.get(status, 0) for status in PodcastStatus.values}
-
-
-def platform_stats() -> dict:
-    from billing.models import Subscription, SubscriptionPlan
-    from podcasts.models import Podcast, PodcastJob, PodcastStatus
-    from podnex.metrics import queue_depth
-    from webhooks_app.models import Webhook
-
-    now = timezone.now()
-    day, month = now - timedelta(days=1), now - timedelta(days=30)
-    users = get_user_model().objects
-    completed = Podcast.objects.filter(status=PodcastStatus.COMPLETED)
-    plans = dict(Subscription.objects.values_list("plan").annotate(n=Count("id")).order_by())
-    webhooks = Webhook.objects.aggregate(ok=Sum("success_count"), failed=Sum("failure_count"))
-    jobs_day = PodcastJob.objects.filter(created_at__gte=day)
-    return {
-        "users": {
-            "total": users.count(),
-            "active": users.filter(is_active=True).count(),
-            "newLast30Days": users.filter(created_at__gte=month).count(),
-        },
-        "podcasts": {
-            "total": Podcast.visible.count(),
-            "byStatus": _by_status(Podcast.visible.all()),
-            "createdLast24Hours": Podcast.objects.filter(created_at__gte=day).count(),
-            "audioMinutes": round((completed.aggregate(s=Sum("audio_duration"))["s"] or 0) / 60, 1),
-        },
-        "jobs": {
-            "queueDepth": queue_depth(),
-            "last24Hours": _by_status(jobs_day),
-        },
-        "subscriptions": {plan.lower(): plans.get(plan, 0) for plan in SubscriptionPlan.values},
-        "webhookDeliveries": {"success": webhooks["ok"] or 0, "failure": webhooks["failed"] or 0},
-        "generatedAt": now,
-    }
-
-
-def user_list(*, page: int, limit: int, search: str | None = None):
-    queryset = (
-        get_user_model()
-        .objects.select_related("subscription")
-        .annotate(podcast_count=Count("podcasts", filter=Q(podcasts__deleted_at__isnull=True)))
-    )
-    if search:
-        queryset = queryset.filter(
-            Q(email__icontains=search) | Q(name__icontains=search) | Q(id=search)
-        )
-    return paginate(queryset.order_by("-created_at", "id"), page=page, limit=limit)
-
-
-def job_list(*, page: int, limit: int, status: str | None = None):
-    from podcasts.models import PodcastJob
-
-    queryset = PodcastJob.objects.select_related("podcast")
-    if status:
-        queryset = queryset.filter(status=status.upper())
-    return paginate(queryset.order_by("-created_at", "id"), page=page, limit=limit)
 
 
 # --- Serializers ---------------------------------------------------------------------------
@@ -232,7 +160,7 @@ class JobsView(StaffView):
         page = job_list(page=query["page"], limit=query["limit"], status=query.get("status"))
         return ok(
             queueDepth=queue_depth(),
-            counts=_by_status(PodcastJob.objects.all()),
+            counts=status_counts(PodcastJob.objects.all()),
             jobs=StaffJobSerializer(page.items, many=True).data,
             pagination=page.meta(),
         )

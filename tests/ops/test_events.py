@@ -168,6 +168,22 @@ def test_another_users_podcast_has_no_stream(asgi_server, owner, other_user):
         assert response.json()["code"] == "not_found"
 
 
+def test_an_api_key_with_podcast_read_may_watch_and_one_without_may_not(asgi_server, owner):
+    from apikeys.services import api_key_create
+
+    podcast = PodcastFactory(user=owner, status=PodcastStatus.COMPLETED, progress=100)
+    _, reader_key = api_key_create(user=owner, name="watch", scopes=["podcast:read"])
+    _, writer_key = api_key_create(user=owner, name="make", scopes=["podcast:create"])
+    url = f"{asgi_server.url}/api/v1/podcasts/{podcast.id}/events"
+
+    with httpx.stream("GET", url, headers={"X-API-Key": reader_key}, timeout=30) as response:
+        assert response.status_code == 200
+        assert EventReader(response).next()["data"]["status"] == "completed"
+    refused = httpx.get(url, headers={"X-API-Key": writer_key}, timeout=30)
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "insufficient_scope"
+
+
 def test_a_stream_needs_credentials(anon_client, owner):
     podcast = PodcastFactory(user=owner)
     response = anon_client.get(
