@@ -128,6 +128,7 @@ class _RedisStore:
     def __init__(self, url: str) -> None:
         import redis
 
+        self.url = url
         self.client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self._lock = threading.Lock()
         self._pending: dict[str, float] = {}
@@ -164,6 +165,8 @@ class _RedisStore:
         failures = 0
         while True:
             time.sleep(self.FLUSH_SECONDS)
+            if settings.REDIS_URL != self.url:  # no longer the store (settings overridden)
+                return
             try:
                 self.flush()
                 failures = 0
