@@ -4,6 +4,8 @@ VENV ?= .venv
 BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 PORT ?= 8000
+# Links the API hands out (download URLs) point at the port this run serves.
+export BETTER_AUTH_URL ?= http://127.0.0.1:$(PORT)
 
 .PHONY: run test install lint format bench clean
 
