@@ -27,6 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from podnex.api.errors import Conflict, Forbidden, InvalidInput, NotFound
+from podnex.observability import request_id_headers
 from webhooks_app import ssrf, transport
 from webhooks_app.models import (
     SUBSCRIBABLE_EVENTS,
@@ -356,6 +357,7 @@ def delivery_attempt(*, delivery_id: str) -> WebhookDelivery | None:
         secrets_ = _secrets_of(webhook, now)
     body = json.dumps(delivery.payload, separators=(",", ":")).encode()
     headers = transport.headers_sign(secrets_=secrets_, message_id=delivery.message_id, body=body)
+    headers.update(request_id_headers())  # the request that led here, for the receiver's logs
     outcome = transport.post(url=webhook.url, body=body, headers=headers)
     return _outcome_record(delivery_id=delivery_id, webhook_id=webhook.id, outcome=outcome)
 

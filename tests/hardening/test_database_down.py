@@ -55,6 +55,9 @@ def test_the_api_answers_503_while_the_database_is_away_and_recovers_after(proxi
         assert response.headers["Retry-After"]
     created = requests.post(url, headers=headers, json={"noteContent": "Bees."}, timeout=30)
     assert_error(_Json(created), 503, "database_unavailable")
+    health = requests.get(f"{base}/api/health/db", timeout=30)
+    assert health.status_code == 503
+    assert health.json()["status"] == "down" and health.json()["reason"]  # says why
 
     proxy.restore()
     deadline = time.monotonic() + 20
@@ -62,6 +65,7 @@ def test_the_api_answers_503_while_the_database_is_away_and_recovers_after(proxi
         assert time.monotonic() < deadline, response.text
         time.sleep(0.2)
     assert response.json()["success"] is True
+    assert requests.get(f"{base}/api/health/db", timeout=10).json()["status"] == "ok"
 
 
 def test_a_chunked_body_over_the_limit_is_cut_off_with_413_as_it_streams(proxied_server):
