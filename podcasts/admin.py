@@ -41,6 +41,7 @@ class PodcastAdmin(admin.ModelAdmin):
     ]
     list_filter = [
         "status",
+        ("user__subscription__plan", admin.ChoicesFieldListFilter),
         "duration",
         "tts_provider",
         "created_at",

@@ -9,24 +9,12 @@ from rest_framework import serializers
 from podcasts.languages import LANGUAGES
 from podcasts.models import Podcast, PodcastDuration, PodcastStatus
 from podcasts.providers import registry
-from podnex.api.fields import StrictCharField
+from podnex.api.fields import HttpUrlField, StrictCharField
 
 DURATIONS = ["short", "long"]
 MAX_INSTRUCTIONS_CHARS = 1000
 STATUSES = [s.lower() for s in PodcastStatus.values]
 SORTS = {"createdAt": "created_at", "updatedAt": "updated_at", "duration": "audio_duration"}
-
-
-class HttpUrlField(serializers.URLField):
-    """A URL whose scheme is http or https (no javascript:, file:, ftp: ...)."""
-
-    default_error_messages = {"scheme": "Only http and https URLs are accepted."}
-
-    def to_internal_value(self, data):
-        value = super().to_internal_value(data)
-        if not value.lower().startswith(("http://", "https://")):
-            self.fail("scheme")
-        return value
 
 
 class PodcastCreateSerializer(serializers.Serializer):

@@ -35,15 +35,9 @@ from podcasts.serializers import (
 from podcasts.transcripts import RENDERERS
 from podnex.api.errors import Conflict, error_body
 from podnex.api.pagination import PaginationSerializer
-from podnex.api.responses import ErrorSerializer, envelope, ok, validated
+from podnex.api.responses import ERROR_RESPONSES, ErrorSerializer, envelope, ok, validated
 
-ERRORS = {
-    400: ErrorSerializer,
-    401: ErrorSerializer,
-    403: ErrorSerializer,
-    404: ErrorSerializer,
-    409: ErrorSerializer,
-}
+ERRORS = ERROR_RESPONSES
 
 
 class PodcastListCreateView(APIView):
@@ -73,15 +67,7 @@ class PodcastListCreateView(APIView):
             language=data["language"],
             instructions=data["instructions"],
         )
-        created = {
-            "id": podcast.id,
-            "status": podcast.status.lower(),
-            "progress": podcast.progress,
-            "jobId": job.job_id,
-            "estimatedTime": services.estimated_time(podcast.duration),
-            "createdAt": podcast.created_at,
-        }
-        return ok(status=202, podcast=PodcastCreatedSerializer(created).data)
+        return ok(status=202, podcast=_created(podcast, job))
 
     @extend_schema(
         operation_id="podcasts_list",
@@ -145,15 +131,7 @@ class PodcastRetryView(APIView):
     )
     def post(self, request, podcast_id: str):
         podcast, job = services.podcast_retry(user=request.user, podcast_id=podcast_id)
-        created = {
-            "id": podcast.id,
-            "status": podcast.status.lower(),
-            "progress": podcast.progress,
-            "jobId": job.job_id,
-            "estimatedTime": services.estimated_time(podcast.duration),
-            "createdAt": podcast.created_at,
-        }
-        return ok(status=202, podcast=PodcastCreatedSerializer(created).data)
+        return ok(status=202, podcast=_created(podcast, job))
 
 
 class PodcastStatusView(APIView):
@@ -260,6 +238,19 @@ class VoiceListView(APIView):
             defaultProvider=registry.default_speech_provider_name(),
             providers=VoiceProviderSerializer(providers, many=True).data,
         )
+
+
+def _created(podcast, job) -> dict:
+    """What create and retry answer: the queued job and when to expect it."""
+    created = {
+        "id": podcast.id,
+        "status": podcast.status.lower(),
+        "progress": podcast.progress,
+        "jobId": job.job_id,
+        "estimatedTime": services.estimated_time(podcast.duration),
+        "createdAt": podcast.created_at,
+    }
+    return PodcastCreatedSerializer(created).data
 
 
 def _not_ready(podcast) -> Conflict:

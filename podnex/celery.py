@@ -2,13 +2,48 @@
 
 import os
 
-from celery import Celery, signals
+from celery import Celery, bootsteps, signals
+from celery.signals import setup_logging
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "podnex.settings")
 
 app = Celery("podnex")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@setup_logging.connect
+def _logging_from_django(**kwargs) -> None:
+    # Workers log through the same structlog pipeline as the web (JSON lines in production),
+    # with the request id of the request that queued the task bound by django-structlog.
+    from logging.config import dictConfig
+
+    from django.conf import settings
+
+    dictConfig(settings.LOGGING)
+
+
+class _TaskLogContextStep(bootsteps.Step):
+    """Binds, in the worker, the log context (request_id...) that the publisher put in the
+    task headers. django-structlog's own step also re-connects the publish receivers that
+    its AppConfig already connected, which would log every enqueued task twice."""
+
+    def __init__(self, parent, **kwargs) -> None:
+        super().__init__(parent, **kwargs)
+        from celery import signals
+        from django_structlog.celery.receivers import CeleryReceiver
+
+        self.receiver = receiver = CeleryReceiver()  # held here: signals keep weak refs
+        signals.task_prerun.connect(receiver.receiver_task_prerun)
+        signals.task_retry.connect(receiver.receiver_task_retry)
+        signals.task_success.connect(receiver.receiver_task_success)
+        signals.task_failure.connect(receiver.receiver_task_failure)
+        signals.task_revoked.connect(receiver.receiver_task_revoked)
+        signals.task_unknown.connect(receiver.receiver_task_unknown)
+        signals.task_rejected.connect(receiver.receiver_task_rejected)
+
+
+app.steps["worker"].add(_TaskLogContextStep)
 
 
 @app.on_after_configure.connect

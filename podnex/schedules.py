@@ -1,10 +1,29 @@
-"""Every periodic task, declared in one place. settings assigns this to CELERY_BEAT_SCHEDULE;
-django-celery-beat's DatabaseScheduler syncs it into the database."""
+"""Every periodic task of PodNex, declared in one place.
+
+settings assigns this to CELERY_BEAT_SCHEDULE. `podnex.beat.schedules_register` writes the
+entries into django-celery-beat's tables after `migrate` and when beat starts, creating the
+missing ones only: once a row exists, staff edit it in the admin (timing, enabled) and a
+restart does not undo their edit. Each task is idempotent and safe to run twice at once.
+"""
+
+from __future__ import annotations
 
 from celery.schedules import crontab
 
-BEAT_SCHEDULE = {
-    # Each subscription resets on its own usageResetDate, so look every hour, not monthly.
+BEAT_SCHEDULE: dict[str, dict] = {
+    # Jobs older than 7 days, soft-deleted podcasts older than 30 days with their audio,
+    # expired API keys.
+    "podnex-cleanup-daily": {
+        "task": "podnex.cleanup",
+        "schedule": crontab(minute=17, hour=3),
+    },
+    # Costly aggregates for /metrics (audio minutes, users, subscriptions by plan).
+    "podnex-metrics-hourly": {
+        "task": "podnex.metrics_collect",
+        "schedule": crontab(minute=37),
+    },
+    # Monthly usage reset (billing). Each subscription resets on its own usageResetDate, so
+    # look every hour, not monthly.
     "billing-usage-reset": {
         "task": "billing.usage_reset",
         "schedule": crontab(minute=7),

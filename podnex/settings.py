@@ -56,9 +56,12 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "podnex.apps.PodnexConfig",
     "rest_framework",
     "drf_spectacular",
     "django_celery_beat",
+    "corsheaders",
+    "django_structlog",
     "allauth",
     "allauth.account",
     "allauth.headless",
@@ -71,7 +74,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: accepts or makes X-Request-ID, returns it, and times every request.
+    "podnex.observability.RequestIdMiddleware",
+    "django_structlog.middlewares.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -107,7 +114,10 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
+        # 0: the web runs under ASGI, where each request's sync code gets a fresh thread, so
+        # a persistent connection would outlive its thread unused (Django's advice: 0 under
+        # ASGI, pool with PgBouncer or DATABASE_POOL if connection set-up ever matters).
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0),
         conn_health_checks=True,
     )
 }
@@ -149,16 +159,19 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
     if CELERY_BROKER_URL.startswith("filesystem")
     else {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60)}
 )
+if CELERY_BROKER_URL.startswith("filesystem"):
+    CELERY_BROKER_TRANSPORT = "podnex.broker:Transport"  # atomic writes, see podnex/broker.py
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULER = "podnex.beat:Scheduler"
+# All periodic tasks, declared in one place; also written to django-celery-beat's tables
+# after `migrate` so that staff can edit them in the admin (podnex.beat).
 CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
 # Celery's Django fixup closes every DB connection before and after each task unless this is
 # set, so each task paid a new connection (~10 ms on Postgres) whatever CONN_MAX_AGE says.
 # With it set, the fixup only closes the task thread's connections every this many tasks;
@@ -369,7 +382,36 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# S3 or any S3-compatible store (Cloudflare R2, MinIO) when S3_BUCKET_NAME is set.
 S3_BUCKET_NAME = env_str("S3_BUCKET_NAME")
+AWS_ACCESS_KEY_ID = env_str("AWS_ACCESS_KEY_ID")
+AWS_SECRET_ACCESS_KEY = env_str("AWS_SECRET_ACCESS_KEY")
+AWS_REGION = env_str("AWS_REGION", "us-east-1")
+# R2: https://<account id>.r2.cloudflarestorage.com; MinIO: its URL. Unset for AWS itself.
+AWS_S3_ENDPOINT_URL = env_str("AWS_S3_ENDPOINT_URL") or None
+# Public CDN in front of the bucket. When set, download URLs are plain CDN URLs (the CDN
+# is expected to be public or to enforce its own access rules), not presigned S3 URLs.
+S3_CDN_URL = env_str("S3_CDN_URL").rstrip("/")
+if S3_BUCKET_NAME:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET_NAME,
+            "access_key": AWS_ACCESS_KEY_ID or None,
+            "secret_key": AWS_SECRET_ACCESS_KEY or None,
+            "region_name": AWS_REGION,
+            "endpoint_url": AWS_S3_ENDPOINT_URL,
+            "querystring_auth": True,
+            "querystring_expire": DOWNLOAD_URL_TTL,
+            "file_overwrite": True,
+            "default_acl": None,  # private objects; reads go through presigned URLs
+            "signature_version": "s3v4",
+            "addressing_style": env_choice(
+                "AWS_S3_ADDRESSING_STYLE", "auto", {"auto", "path", "virtual"}
+            ),
+            "object_parameters": {"CacheControl": "private, max-age=86400"},
+        },
+    }
 
 # --- Rate limits (the plan's names) --------------------------------------------------------
 
@@ -410,15 +452,75 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if IS_PRODUCTION else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = IS_PRODUCTION
 SECURE_HSTS_PRELOAD = IS_PRODUCTION
-SECURE_SSL_REDIRECT_EXEMPT = [r"^api/health"]
+SECURE_SSL_REDIRECT_EXEMPT = [r"^api/health", r"^metrics$"]
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# --- CORS (django-cors-headers): the frontend, plus any extra origins listed ---------------
+
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [FRONTEND_URL])
+CORS_ALLOW_CREDENTIALS = True
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_HEADERS = (
+    *("accept", "authorization", "content-type", "user-agent", "x-csrftoken"),
+    *("x-requested-with", "x-session-token", "x-api-key", "x-request-id", "last-event-id"),
+)
+CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After"]
+
+# --- Logs (structlog + django-structlog): JSON lines in production, readable in development
+
+LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
+LOG_FORMAT = env_choice("LOG_FORMAT", "json" if IS_PRODUCTION else "console", {"json", "console"})
+DJANGO_STRUCTLOG_CELERY_ENABLED = True  # request_id travels in the task headers
+DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True  # RequestIdMiddleware vets it first
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False  # RequestIdMiddleware binds REMOTE_ADDR
+
+from podnex.observability import logging_config  # noqa: E402
+
+LOGGING = logging_config(level=LOG_LEVEL, fmt=LOG_FORMAT)
+
+# --- Metrics (Prometheus at /metrics) ------------------------------------------------------
+
+# Scrapers present `Authorization: Bearer <METRICS_TOKEN>` or come from METRICS_ALLOWED_IPS
+# (addresses or CIDR networks). With neither set, /metrics answers 403 to everyone
+# except in DEBUG where loopback may scrape.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", [])
+
+# --- Health checks ------------------------------------------------------------------------
+
+HEALTH_CHECK_TIMEOUT = env_float("HEALTH_CHECK_TIMEOUT", 3.0)  # seconds per component
+
+# --- Live progress (Server-Sent Events) -----------------------------------------------------
+
+SSE_HEARTBEAT_SECONDS = env_float("SSE_HEARTBEAT_SECONDS", 15.0)
+SSE_POLL_SECONDS = env_float("SSE_POLL_SECONDS", 1.0)  # DB polling when Redis is absent
+# With Redis, a stream still reads the row after this long without a message (missed events).
+SSE_FALLBACK_POLL_SECONDS = env_float("SSE_FALLBACK_POLL_SECONDS", 5.0)
+SSE_MAX_SECONDS = env_int("SSE_MAX_SECONDS", 1800, minimum=1)  # client reconnects after
+
+# --- Cleanup ------------------------------------------------------------------------------
+
+CLEANUP_JOB_DAYS = env_int("CLEANUP_JOB_DAYS", 7, minimum=1)
+CLEANUP_DELETED_PODCAST_DAYS = env_int("CLEANUP_DELETED_PODCAST_DAYS", 30, minimum=1)
+
+# --- Errors (Sentry) ----------------------------------------------------------------------
+
+SENTRY_DSN = env_str("SENTRY_DSN")
+SENTRY_TRACES_SAMPLE_RATE = env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0)
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=ENVIRONMENT,
+        integrations=[DjangoIntegration(), CeleryIntegration(monitor_beat_tasks=False)],
+        traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+        send_default_pii=False,
+    )
 
 # Read so tests know whether a missing server is a skip (laptop) or a failure (CI).
 CI = env_bool("CI", False)

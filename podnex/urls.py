@@ -2,11 +2,12 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from podnex import views
+from podnex import health, metrics, staff, views
 
 api_v1 = [
     path("", include("podcasts.urls")),
     path("", include("accounts.urls")),
+    path("", include((staff.urlpatterns, "staff"))),
     path("", include("apikeys.urls")),
     path("", include("billing.urls")),
     path("", include("webhooks_app.urls")),
@@ -17,7 +18,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/auth/", include("allauth.headless.urls")),
     path("api/v1/", include(api_v1)),
-    path("api/health", views.health, name="health"),
+    path("api/health", health.health, name="health"),
+    path("api/health/db", health.health_db, name="health-db"),
+    path("api/health/redis", health.health_redis, name="health-redis"),
+    path("api/health/s3", health.health_s3, name="health-s3"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]

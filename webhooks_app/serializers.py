@@ -4,22 +4,11 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from podnex.api.fields import HttpUrlField
 from webhooks_app.models import SUBSCRIBABLE_EVENTS, DeliveryState, WebhookEvent, WebhookKind
 
 EVENT_NAMES = [e.label for e in SUBSCRIBABLE_EVENTS]
 _EVENT_BY_NAME = {e.label: e.value for e in SUBSCRIBABLE_EVENTS}
-
-
-class HttpUrlField(serializers.URLField):
-    """A URL whose scheme is http or https; the SSRF rules are the service's."""
-
-    default_error_messages = {"scheme": "Only http and https URLs are accepted."}
-
-    def to_internal_value(self, data):
-        value = super().to_internal_value(data)
-        if not value.lower().startswith(("http://", "https://")):
-            self.fail("scheme")
-        return value
 
 
 class EventListField(serializers.ListField):

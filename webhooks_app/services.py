@@ -28,6 +28,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from podnex.api.errors import Conflict, Forbidden, InvalidInput, NotFound
+from podnex.observability import request_id_headers
 from webhooks_app import ssrf, transport
 from webhooks_app.models import (
     SUBSCRIBABLE_EVENTS,
@@ -357,6 +358,7 @@ def delivery_attempt(*, delivery_id: str) -> WebhookDelivery | None:
         secrets_ = _secrets_of(webhook, now)
     body = json.dumps(delivery.payload, separators=(",", ":")).encode()
     headers = transport.headers_sign(secrets_=secrets_, message_id=delivery.message_id, body=body)
+    headers.update(request_id_headers())  # the request that led here, for the receiver's logs
     outcome = transport.post(url=webhook.url, body=body, headers=headers)
     if outcome.ok:
         return _success_record(delivery=delivery, outcome=outcome)

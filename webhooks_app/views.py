@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from apikeys import scopes
 from podnex.api.pagination import PaginationSerializer
-from podnex.api.responses import ErrorSerializer, envelope, ok, validated
+from podnex.api.responses import ERROR_RESPONSES, envelope, ok, validated
 from webhooks_app import selectors, services
 from webhooks_app.serializers import (
     DeliveryListQuerySerializer,
@@ -21,13 +21,7 @@ from webhooks_app.serializers import (
     WebhookWithSecretSerializer,
 )
 
-ERRORS = {
-    400: ErrorSerializer,
-    401: ErrorSerializer,
-    403: ErrorSerializer,
-    404: ErrorSerializer,
-    409: ErrorSerializer,
-}
+ERRORS = ERROR_RESPONSES
 TAGS = ["webhooks"]
 
 

@@ -18,12 +18,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.services import quota_release, usage_charge
-from podcasts import storage
+from podcasts import events, storage
 from podcasts.models import FINAL_STATUSES, JobStatus, Podcast, PodcastJob, PodcastStatus
 from podcasts.pipeline.audio import AssembledAudio, audio_assemble
 from podcasts.pipeline.line_cache import LineCache, ScriptCache
 from podcasts.providers import registry
 from podcasts.providers.base import GUEST, HOST, ProviderError, Script, SpeechClip
+from podnex import metrics
 from webhooks_app import services as webhooks
 from webhooks_app.models import WebhookEvent
 
@@ -206,6 +207,7 @@ def podcast_generate(*, podcast_id: str, job_id: str, final_attempt: bool = True
     except JobCancelled:
         logger.info("podcast %s cancelled during job %s", podcast_id, job_id)
     except ProviderError as exc:
+        metrics.provider_error_observe(job_id=job_id, permanent=exc.permanent)
         if exc.permanent or final_attempt:
             _job_fail(podcast_id=podcast_id, job_id=job_id, message=exc.message)
         else:
@@ -271,6 +273,9 @@ class _ProgressTracker:
         if not updated:
             raise JobCancelled()
         PodcastJob.objects.filter(job_id=self.job_id).update(progress=percent, current_step=step)
+        events.progress_publish(
+            podcast_id=self.podcast_id, job_id=self.job_id, percent=percent, step=step
+        )
 
 
 def _job_complete(*, podcast_id: str, job_id: str, episode: Episode, key: str) -> None:

@@ -26,6 +26,10 @@ class ErrorSerializer(serializers.Serializer):
     retryAfter = serializers.IntegerField(required=False, help_text="Seconds to wait (429)")
 
 
+# The error answers most /api/v1 operations document (all in the contract's error shape).
+ERROR_RESPONSES = {code: ErrorSerializer for code in (400, 401, 403, 404, 409)}
+
+
 def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict:
     """Validated data of a request, or a 400 in the contract's shape."""
     serializer = serializer_class(data=data)
