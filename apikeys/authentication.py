@@ -54,7 +54,7 @@ class ApiKeyAuthentication(BaseAuthentication):
             raise InvalidApiKey()
         if api_key.expires_at is not None and api_key.expires_at <= timezone.now():
             raise ExpiredApiKey()
-        services.api_key_record_use(api_key=api_key)
+        services.api_key_record_use(api_key=api_key, request=request)
         return api_key.user, api_key
 
     def presented_key(self, request) -> str | None:

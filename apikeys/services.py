@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from apikeys import keys
 from apikeys.models import DEFAULT_SCOPES, ApiKey
-from podnex.api import ratelimit
+from podnex.api import ratelimit, throttling
 from podnex.api.errors import Conflict, Forbidden, NotFound
 
 logger = logging.getLogger(__name__)
@@ -113,7 +113,7 @@ def _flush_claim_key(api_key_id: str) -> str:
     return f"apikeys:flush:{api_key_id}"
 
 
-def api_key_record_use(*, api_key: ApiKey) -> None:
+def api_key_record_use(*, api_key: ApiKey, request=None) -> None:
     """Count one authenticated request.
 
     With API_KEY_USAGE_FLUSH_SECONDS = 0, one `UPDATE ... SET usage_count = usage_count + 1`
@@ -121,6 +121,8 @@ def api_key_record_use(*, api_key: ApiKey) -> None:
     the row at most once per interval per key, by whichever process claims the flush; so a
     busy key costs one UPDATE per interval instead of a row lock per request, `usageCount` is
     exact when listed (pending uses are added in) and `lastUsedAt` is at most one interval old.
+    Given the `request`, the cache counter goes along with the request's rate-limit counters,
+    in the same round trip (see podnex.api.throttling.counter_defer).
     """
     interval = settings.API_KEY_USAGE_FLUSH_SECONDS
     now = timezone.now()
@@ -129,8 +131,25 @@ def api_key_record_use(*, api_key: ApiKey) -> None:
             usage_count=F("usage_count") + 1, last_used_at=now
         )
         return
+    count = ratelimit.Count(pending_uses_key(api_key.pk), ttl=PENDING_USES_TTL, refresh_ttl=True)
+
+    def flush_if_due(_pending: int) -> None:
+        _usage_flush_if_due(api_key=api_key, now=now, interval=interval)
+
+    if request is not None:
+        throttling.counter_defer(request, count, flush_if_due)
+        return
     try:
-        ratelimit.counter_incr(pending_uses_key(api_key.pk), ttl=PENDING_USES_TTL, refresh_ttl=True)
+        ratelimit.counters_incr([count])
+    except Exception:
+        # Usage statistics must never fail the request they describe.
+        logger.exception("could not record the use of API key %s", api_key.pk)
+        return
+    flush_if_due(0)
+
+
+def _usage_flush_if_due(*, api_key: ApiKey, now: datetime, interval: int) -> None:
+    try:
         if api_key.last_used_at and (now - api_key.last_used_at).total_seconds() < interval:
             return
         cache = caches[settings.RATE_LIMIT_CACHE]

@@ -2,7 +2,7 @@
 
 import os
 
-from celery import Celery, bootsteps
+from celery import Celery, bootsteps, signals
 from celery.signals import setup_logging
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "podnex.settings")
@@ -54,3 +54,16 @@ def _ensure_filesystem_broker_folders(**kwargs) -> None:
     if str(settings.CELERY_BROKER_URL).startswith("filesystem"):
         for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
             os.makedirs(settings.CELERY_BROKER_TRANSPORT_OPTIONS[key], exist_ok=True)
+
+
+@signals.task_prerun.connect
+@signals.task_postrun.connect
+def _db_connections_recycle(sender=None, **kwargs) -> None:
+    # What Django does around each request: drop this thread's connections if they are
+    # broken, left mid-transaction or older than CONN_MAX_AGE; otherwise reuse them. (Celery's
+    # own fixup would close them every time: see CELERY_DB_REUSE_MAX in settings.)
+    if getattr(getattr(sender, "request", None), "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from podnex.api.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -359,18 +360,60 @@ def delivery_attempt(*, delivery_id: str) -> WebhookDelivery | None:
     headers = transport.headers_sign(secrets_=secrets_, message_id=delivery.message_id, body=body)
     headers.update(request_id_headers())  # the request that led here, for the receiver's logs
     outcome = transport.post(url=webhook.url, body=body, headers=headers)
-    return _outcome_record(delivery_id=delivery_id, webhook_id=webhook.id, outcome=outcome)
+    if outcome.ok:
+        return _success_record(delivery=delivery, outcome=outcome)
+    return _failure_record(delivery_id=delivery_id, webhook_id=webhook.id, outcome=outcome)
 
 
-def _outcome_record(
+def _success_record(
+    *, delivery: WebhookDelivery, outcome: transport.Outcome
+) -> WebhookDelivery | None:
+    """The common case in two UPDATEs, no locks: the claim makes this worker the only writer
+    of the delivery row, and the endpoint's side (one more success, end of any failure
+    streak) is a single UPDATE, which waits for a failure being recorded under the row lock
+    below and then applies on top of it, as if the two had run one after the other."""
+    now = timezone.now()
+    delivery.attempts += 1
+    delivery.status = outcome.status
+    delivery.response = (outcome.response or "")[:RESPONSE_KEEP_CHARS] or None
+    delivery.duration_ms = outcome.duration_ms
+    delivery.state = DeliveryState.DELIVERED
+    delivery.delivered_at = now
+    delivery.next_attempt_at = None
+    delivery.last_error = None
+    updated = WebhookDelivery.objects.filter(id=delivery.id).update(
+        attempts=delivery.attempts,
+        status=delivery.status,
+        response=delivery.response,
+        duration_ms=delivery.duration_ms,
+        state=delivery.state,
+        delivered_at=now,
+        next_attempt_at=None,
+        last_error=None,
+    )
+    if not updated:
+        return None  # deleted while we were sending
+    Webhook.objects.filter(id=delivery.webhook_id).update(
+        success_count=F("success_count") + 1,
+        failing_since=None,
+        last_triggered_at=now,
+        updated_at=now,
+    )
+    return delivery
+
+
+def _failure_record(
     *, delivery_id: str, webhook_id: str, outcome: transport.Outcome
 ) -> WebhookDelivery | None:
+    """A failed attempt: count it, schedule the retry or give up, and disable an endpoint
+    that has failed for too long."""
     now = timezone.now()
     countdown = None
     with transaction.atomic():
-        # Lock the endpoint: deliveries to it finishing at once update its counters and its
+        # Lock the endpoint: deliveries to it failing at once update its counters and its
         # failure streak; unlocked, two failures could both start the streak, or a failure
-        # could overwrite the streak a success just ended.
+        # could overwrite the streak a success just ended. (A success's single UPDATE waits
+        # for this lock.)
         webhook = Webhook.objects.select_for_update().filter(id=webhook_id).first()
         delivery = WebhookDelivery.objects.select_for_update().filter(id=delivery_id).first()
         if webhook is None or delivery is None:
@@ -380,26 +423,18 @@ def _outcome_record(
         delivery.response = (outcome.response or "")[:RESPONSE_KEEP_CHARS] or None
         delivery.duration_ms = outcome.duration_ms
         webhook.last_triggered_at = now
-        if outcome.ok:
-            delivery.state = DeliveryState.DELIVERED
-            delivery.delivered_at = now
+        delivery.last_error = outcome.error
+        webhook.failure_count += 1
+        webhook.failing_since = webhook.failing_since or now
+        delay = _retry_delay(delivery)
+        if delay is None:
+            delivery.state = DeliveryState.FAILED
             delivery.next_attempt_at = None
-            delivery.last_error = None
-            webhook.success_count += 1
-            webhook.failing_since = None
         else:
-            delivery.last_error = outcome.error
-            webhook.failure_count += 1
-            webhook.failing_since = webhook.failing_since or now
-            delay = _retry_delay(delivery)
-            if delay is None:
-                delivery.state = DeliveryState.FAILED
-                delivery.next_attempt_at = None
-            else:
-                delivery.next_attempt_at = now + timedelta(seconds=delay)
-                if delay <= COUNTDOWN_LIMIT:
-                    countdown = delay
-            _disable_if_failing_too_long(webhook, now=now, error=outcome.error)
+            delivery.next_attempt_at = now + timedelta(seconds=delay)
+            if delay <= COUNTDOWN_LIMIT:
+                countdown = delay
+        _disable_if_failing_too_long(webhook, now=now, error=outcome.error)
         delivery.save()
         webhook.save()
         if countdown is not None:

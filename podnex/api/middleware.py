@@ -20,7 +20,9 @@ from podnex.api.errors import error_body
 from podnex.api.throttling import (
     RATE_LIMITED_PATH_PREFIX,
     FixedWindowThrottle,
+    deferred_counters_flush,
     rate_limit_windows,
+    throttles_hit,
 )
 
 logger = logging.getLogger(__name__)
@@ -37,6 +39,7 @@ class RateLimitHeadersMiddleware:
             response, windows = self._count_refused_request(request, response)
         if windows:
             _set_headers(response, _tightest(windows))
+        deferred_counters_flush(request)  # those no throttle took along
         return response
 
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> None:
@@ -55,6 +58,7 @@ class RateLimitHeadersMiddleware:
             for cls in view_class.throttle_classes
             if issubclass(cls, FixedWindowThrottle) and cls.counts_rejected_requests
         ]
+        throttles_hit(request, throttles, None)  # all in one round trip
         refused = [t for t in throttles if not t.allow_request(request, None)]
         if refused:
             wait = max(t.wait() or 1 for t in refused)

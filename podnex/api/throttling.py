@@ -10,12 +10,19 @@ health, schema and docs are exempt.
 - `apikeys.throttling.ApiKeyRateThrottle`: each key's own `rateLimit` per hour.
 - `BurstRateThrottle`: tighter limits on expensive calls; a view opts in with
   `burst_limits = {"POST": "podcast_create"}` naming an entry of RATE_LIMIT_BURSTS.
+
+One round trip per request whatever the number of limits: the first throttle to run counts
+the request in the buckets of all the view's throttles at once (`throttles_hit`), together
+with the counters that code earlier in the request deferred to it (`counter_defer`: an API
+key's usage count), and the others read their window from the request. Deferred counters
+that no throttle took (a path without limits) are added by RateLimitHeadersMiddleware.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from django.conf import settings
 from rest_framework.throttling import BaseThrottle
@@ -42,6 +49,57 @@ def _record(request, window: ratelimit.Window | None) -> None:
         windows.append(window)
 
 
+def _http_request(request):
+    return getattr(request, "_request", request)
+
+
+def counter_defer(request, count: ratelimit.Count, then: Callable[[int], None]) -> None:
+    """Add to `count` in the same round trip as the request's rate limits, then call
+    `then(new value)`. If the counting fails, `then` is not called (the error is logged)."""
+    http_request = _http_request(request)
+    pending = getattr(http_request, "rate_limit_deferred", None)
+    if pending is None:
+        pending = http_request.rate_limit_deferred = []
+    pending.append((count, then))
+
+
+def deferred_counters_flush(request) -> None:
+    """Add the deferred counters no throttle took (RateLimitHeadersMiddleware calls this)."""
+    if getattr(_http_request(request), "rate_limit_deferred", None):
+        _count(request, [])
+
+
+def throttles_hit(request, throttles, view) -> None:
+    """Count the request in the buckets of all these throttles (and the deferred counters) in
+    one round trip, keeping each window on the request for the throttle's allow_request."""
+    specs = []
+    for throttle in throttles:
+        if isinstance(throttle, FixedWindowThrottle):
+            spec = throttle.bucket(request, view)
+            if spec is not None and spec not in specs:
+                specs.append(spec)
+    _count(request, specs)
+
+
+def _count(request, specs: list[tuple[str, int, int]]) -> None:
+    http_request = _http_request(request)
+    deferred = getattr(http_request, "rate_limit_deferred", None) or []
+    http_request.rate_limit_deferred = []
+    try:
+        windows, values = ratelimit.hits(specs, also=[count for count, _ in deferred])
+    except Exception:
+        # Fail open: a cache outage must not take the whole API down with it. The throttles
+        # find no window and let the request through.
+        logger.exception("rate limit counters unavailable; letting the request through")
+        return
+    seen = getattr(http_request, "rate_limit_seen", None)
+    if seen is None:
+        seen = http_request.rate_limit_seen = {}
+    seen.update(zip(specs, windows, strict=True))
+    for then, value in zip([then for _, then in deferred], values, strict=True):
+        then(value)
+
+
 class FixedWindowThrottle(BaseThrottle):
     """Base: subclasses say which bucket a request counts in, with its limit and window."""
 
@@ -61,16 +119,15 @@ class FixedWindowThrottle(BaseThrottle):
         if spec is None:
             _record(request, None)
             return True
-        name, limit, seconds = spec
-        try:
-            self.window = ratelimit.hit(name, limit=limit, window=seconds)
-        except Exception:
-            # Fail open: a cache outage must not take the whole API down with it.
-            logger.exception("rate limit counter unavailable; letting the request through")
-            _record(request, None)
-            return True
+        seen = getattr(_http_request(request), "rate_limit_seen", {})
+        if spec not in seen:
+            # The first throttle of the request: count in every throttle's bucket at once.
+            throttles = view.get_throttles() if view is not None else []
+            throttles_hit(request, [self, *throttles], view)
+            seen = getattr(_http_request(request), "rate_limit_seen", {})
+        self.window = seen.pop(spec, None)  # popped: a second check counts again
         _record(request, self.window)
-        return self.window.allowed
+        return self.window is None or self.window.allowed
 
     def wait(self) -> int | None:
         # Whole seconds, so the Retry-After header and the body's retryAfter agree.

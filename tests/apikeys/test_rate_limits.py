@@ -163,7 +163,7 @@ def test_a_cache_outage_lets_requests_through(owner_client, monkeypatch):
     def broken(*args, **kwargs):
         raise ConnectionError("cache is down")
 
-    monkeypatch.setattr(ratelimit, "counter_incr", broken)
+    monkeypatch.setattr(ratelimit, "counters_incr", broken)
     response = owner_client.get(URL)
     assert response.status_code == 200 and "X-RateLimit-Limit" not in response
 
@@ -222,3 +222,57 @@ def test_the_limit_holds_across_processes_sharing_redis(
     # Usage counted in Redis by both processes adds up too.
     [listed] = owner_client.get("/api/v1/api-keys").json()["apiKeys"]
     assert listed["usageCount"] == 6
+
+
+# --- One round trip per request ---------------------------------------------------------------
+
+
+def test_an_api_key_request_counts_its_limits_and_its_use_in_one_batch(
+    owner, make_key, monkeypatch
+):
+    api_key, raw_key = make_key(owner)
+    key_client(raw_key).get(URL)  # the first use also writes the row; not what we look at
+    batches = []
+    counters_incr = ratelimit.counters_incr
+
+    def spy(counts):
+        batches.append([count.key for count in counts])
+        return counters_incr(counts)
+
+    monkeypatch.setattr(ratelimit, "counters_incr", spy)
+    assert key_client(raw_key).get(URL).status_code == 200
+    [keys] = batches
+    assert any(f":user:{owner.pk}:" in key for key in keys)
+    assert any(f":apikey:{api_key.pk}:" in key for key in keys)
+    assert f"apikeys:uses:{api_key.pk}" in keys and len(keys) == 3
+
+
+def test_a_use_on_a_path_without_limits_is_counted_all_the_same(owner, owner_client, make_key):
+    _, raw_key = make_key(owner)
+    assert key_client(raw_key).get("/api/schema/").status_code == 200
+    assert key_client(raw_key).get(URL).status_code == 200
+    [listed] = owner_client.get("/api/v1/api-keys").json()["apiKeys"]
+    assert listed["usageCount"] == 2
+
+
+@pytest.mark.redis
+def test_on_redis_an_api_key_request_makes_one_round_trip_like_a_session(
+    redis_url, owner, owner_client, make_key, monkeypatch
+):
+    from redis.connection import AbstractConnection
+
+    _, raw_key = make_key(owner)
+    client = key_client(raw_key)
+    client.get(URL), owner_client.get(URL)  # warm-up; the first use also writes the row
+    sends = []
+    send = AbstractConnection.send_packed_command
+
+    def spy(self, command, *args, **kwargs):
+        sends.append(command)
+        return send(self, command, *args, **kwargs)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", spy)
+    assert client.get(URL).status_code == 200
+    assert len(sends) == 1
+    assert owner_client.get(URL).status_code == 200
+    assert len(sends) == 2

@@ -13,7 +13,7 @@ from standardwebhooks import WebhookVerificationError
 
 from podcasts import services as podcast_services
 from tests.factories import SAMPLE_NOTES, PodcastFactory
-from webhooks_app import services, tasks
+from webhooks_app import services, tasks, transport
 from webhooks_app.models import DeliveryState, Webhook, WebhookDelivery, WebhookEvent
 
 pytestmark = pytest.mark.usefixtures("allow_loopback")
@@ -230,6 +230,35 @@ def test_a_success_ends_the_failure_streak(owner, receiver):
     attempt(delivery)
     hook.refresh_from_db()
     assert hook.failing_since is None and hook.active
+
+
+def test_a_successful_attempt_returns_what_it_recorded(owner, receiver):
+    hook = endpoint(owner, receiver().url())
+    (delivery,) = emit(PodcastFactory(user=owner))
+    result = attempt(delivery)
+    stored = WebhookDelivery.objects.get(id=delivery.id)
+    fields = ("state", "status", "attempts", "response", "duration_ms", "delivered_at")
+    assert [getattr(result, f) for f in fields] == [getattr(stored, f) for f in fields]
+    assert stored.state == DeliveryState.DELIVERED and stored.attempts == 1
+    assert stored.next_attempt_at is None and stored.last_error is None
+    hook.refresh_from_db()
+    assert hook.success_count == 1 and hook.last_triggered_at == stored.delivered_at
+
+
+def test_an_endpoint_deleted_while_its_delivery_is_sent_stays_deleted(owner, receiver, monkeypatch):
+    hook = endpoint(owner, receiver().url())
+    (delivery,) = emit(PodcastFactory(user=owner))
+    post = transport.post
+
+    def post_then_delete(**kwargs):
+        outcome = post(**kwargs)
+        Webhook.objects.filter(id=hook.id).delete()
+        return outcome
+
+    monkeypatch.setattr(transport, "post", post_then_delete)
+    assert attempt(delivery) is None
+    assert not Webhook.objects.filter(id=hook.id).exists()
+    assert not WebhookDelivery.objects.filter(id=delivery.id).exists()
 
 
 def test_a_slow_endpoint_times_out(owner, receiver, settings):
