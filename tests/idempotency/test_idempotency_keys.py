@@ -130,3 +130,33 @@ def test_the_schema_documents_the_header(anon_client, db):
     create = schema["paths"]["/api/v1/podcasts"]["post"]
     assert any(p["name"] == "Idempotency-Key" for p in create["parameters"])
     assert "422" in create["responses"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_requests_racing_with_one_key_create_one_podcast(postgres, owner):
+    """The second waits on the key's unique index until the first commits, then replays."""
+    import threading
+
+    from tests.conftest import client_for
+
+    barrier = threading.Barrier(2)
+    responses = []
+
+    def send():
+        from django.db import connection
+
+        client = client_for(owner)
+        barrier.wait()
+        try:
+            responses.append(post(client, "race"))
+        finally:
+            connection.close()  # this thread's connection must not outlive the test database
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [r.status_code for r in responses] == [202, 202], [r.content for r in responses]
+    assert responses[0].json() == responses[1].json()
+    assert Podcast.objects.filter(user=owner).count() == 1
