@@ -342,7 +342,7 @@ def _verify(created: list[str], user) -> None:
     from django.db.models import Count
 
     from billing.models import Subscription, UsageRecord
-    from podcasts.models import FINAL_STATUSES, Podcast, PodcastStatus
+    from podcasts.models import FINAL_STATUSES, Podcast, PodcastJob, PodcastStatus
 
     started = time.monotonic()
     while True:
@@ -373,6 +373,7 @@ def _verify(created: list[str], user) -> None:
     uncharged = [p for p in completed if charges.get(p, 0) == 0]
     charged_not_completed = [p for p in charges if p not in completed]
     counter = Subscription.objects.get(user=user).current_podcast_count
+    redelivered = PodcastJob.objects.filter(podcast_id__in=created, attempts__gt=1).count()
     print(
         f"\ncreated {len(created)}; after {drained:.0f} s of drain: "
         + ", ".join(f"{s.lower()} {n}" for s, n in sorted(by_status.items()))
@@ -381,7 +382,8 @@ def _verify(created: list[str], user) -> None:
         f"not final: {not_final}; completed charged exactly once: "
         f"{len(completed) - len(uncharged)}/{len(completed)}; double-charged: {len(double)}; "
         f"charged but not completed: {len(charged_not_completed)}; "
-        f"subscription counter {counter} (completed {len(completed)})"
+        f"subscription counter {counter} (completed {len(completed)}); "
+        f"jobs run twice (re-delivered after the kill): {redelivered}"
     )
     ok = not (not_final or double or uncharged or charged_not_completed) and counter == len(
         completed
