@@ -286,10 +286,16 @@ def deliveries_enqueue(delivery_ids: list[str]) -> None:
 
 
 def deliveries_fanout(delivery_ids: list[str]) -> None:
+    from podnex.celery import app
     from webhooks_app import tasks
 
-    for delivery_id in delivery_ids:
-        tasks.webhook_deliver_task.apply_async(args=[delivery_id], queue=settings.WEBHOOK_QUEUE)
+    # One producer (one broker connection and channel) for the whole batch instead of a
+    # pool checkout per message: the first deliveries start while the rest are published.
+    with app.producer_or_acquire() as producer:
+        for delivery_id in delivery_ids:
+            tasks.webhook_deliver_task.apply_async(
+                args=[delivery_id], queue=settings.WEBHOOK_QUEUE, producer=producer
+            )
 
 
 def deliveries_retry_due(*, limit: int = 5000) -> int:
