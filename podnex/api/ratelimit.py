@@ -127,10 +127,6 @@ def _local_incr(count: Count, cache) -> int:
 
 
 def _redis_client(cache: RedisCache, full_key: str):
-    # Django builds a new redis.Redis (hundreds of dict writes) on every get_client call;
-    # a client is thread-safe and this cache object is per thread, so keep one.
-    backend = cache._cache
-    client = getattr(backend, "_podnex_write_client", None)
-    if client is None:
-        client = backend._podnex_write_client = backend.get_client(full_key, write=True)
-    return client
+    # One client per process with podnex.cache.SharedPoolRedisCache (the configured backend);
+    # with Django's stock RedisCache a new one (and a new connection) per cache object.
+    return cache._cache.get_client(full_key, write=True)

@@ -1,0 +1,34 @@
+"""The Redis cache (rate limits, API key usage, idempotency) keeps its connections across
+requests: Django makes a cache object per thread and per ASGI request, and each one used to
+open its own connection."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.core.cache import caches
+
+
+@pytest.mark.redis
+def test_cache_objects_of_different_threads_share_one_connection(redis_url):
+    seen = []
+
+    def use_the_cache(n: int) -> None:
+        cache = caches["default"]  # a new object in each thread
+        cache.set(f"shared-pool-test:{n}", n, timeout=30)
+        assert cache.get(f"shared-pool-test:{n}") == n
+        client = cache._cache.get_client(write=True)
+        seen.append((cache, client, client.connection_pool))
+
+    for n in range(5):  # one after the other: one connection is enough for all of them
+        thread = threading.Thread(target=use_the_cache, args=(n,))
+        thread.start()
+        thread.join()
+
+    assert len({id(cache) for cache, _, _ in seen}) == 5
+    pools = {id(pool): pool for _, _, pool in seen}
+    assert len(pools) == 1
+    assert len({id(client) for _, client, _ in seen}) == 1
+    (pool,) = pools.values()
+    assert pool._created_connections == 1
