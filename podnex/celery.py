@@ -67,3 +67,16 @@ def _db_connections_recycle(sender=None, **kwargs) -> None:
     from django.db import close_old_connections
 
     close_old_connections()
+
+
+@signals.worker_process_init.connect
+def _db_pools_forget_the_parents(**kwargs) -> None:
+    # A prefork child inherits the parent's connection pool objects (settings DATABASE_POOL),
+    # whose sockets and maintenance threads belong to the parent: start empty, never close
+    # them from here (that would end the parent's sessions).
+    from django.db import connections
+
+    for alias in connections:
+        pools = getattr(type(connections[alias]), "_connection_pools", None)
+        if pools:
+            pools.clear()

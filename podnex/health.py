@@ -8,6 +8,7 @@ component it was never meant to have.
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.utils import load_backend
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -33,7 +35,11 @@ class NotConfigured(Exception):
 def _check_db() -> dict[str, Any]:
     # A fresh connection, closed at once: it proves a new one can be made (what the next
     # request needs) and leaves nothing open in the pool thread.
-    conn = connections.create_connection(DEFAULT_DB_ALIAS)
+    # Not from the connection pool (settings DATABASE_POOL): a pooled connection says that an
+    # old session still works, not that a new one can be opened.
+    db = copy.deepcopy(connections.settings[DEFAULT_DB_ALIAS])
+    db["OPTIONS"].pop("pool", None)
+    conn = load_backend(db["ENGINE"]).DatabaseWrapper(db, DEFAULT_DB_ALIAS)
     try:
         with conn.cursor() as cursor:
             cursor.execute("SELECT 1")

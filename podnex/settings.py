@@ -126,11 +126,27 @@ DATABASES = {
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
         # 0: the web runs under ASGI, where each request's sync code gets a fresh thread, so
         # a persistent connection would outlive its thread unused (Django's advice: 0 under
-        # ASGI, pool with PgBouncer or DATABASE_POOL if connection set-up ever matters).
+        # ASGI). On PostgreSQL the pool below keeps connections instead.
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0),
         conn_health_checks=True,
     )
 }
+# PostgreSQL: a connection pool per process (psycopg_pool, Django's "pool" option). Without
+# it every request connected afresh (~4 ms and a backend fork on the server per request).
+# A request takes a connection when it first queries and gives it back when it ends; while
+# the database is away it fails at once (podnex.backends.postgresql), as without a pool.
+# Persistent connections (DATABASE_CONN_MAX_AGE > 0) are the other way; Django refuses both.
+DATABASE_POOL = env_bool("DATABASE_POOL", True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABASE_POOL:
+    if DATABASES["default"]["CONN_MAX_AGE"]:
+        raise ImproperlyConfigured("DATABASE_POOL and DATABASE_CONN_MAX_AGE > 0 exclude each other")
+    DATABASES["default"]["ENGINE"] = "podnex.backends.postgresql"
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env_int("DATABASE_POOL_MIN_SIZE", 2, minimum=0),
+        "max_size": env_int("DATABASE_POOL_MAX_SIZE", 10, minimum=1),
+        # Waiting longer for a free connection than this is an error (503), not a hang.
+        "timeout": env_float("DATABASE_POOL_TIMEOUT", 10.0),
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default lives under var/; a fresh clone has no such folder yet.
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,16 @@ for _alias in connections:
     connections[_alias].settings_dict["CONN_MAX_AGE"] = 0
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _db_pools_closed_before_teardown(django_db_setup):
+    # The PostgreSQL pool (settings DATABASE_POOL) keeps idle sessions on the test database,
+    # which would block dropping it at the end.
+    yield
+    for alias in connections:
+        if connections[alias].vendor == "postgresql" and connections[alias].pool:
+            connections[alias].close_pool()
+
+
 def need_server(what: str, available: bool) -> None:
     """Skip locally, fail in CI, when a real server the test needs is not configured."""
     if available:
