@@ -1,9 +1,34 @@
 import os
 
-from django.core.asgi import get_asgi_application
+import django
+from asgiref.sync import sync_to_async
+from django.core.handlers.asgi import ASGIHandler
+from django.core.handlers.base import BaseHandler
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "podnex.settings")
-django_application = get_asgi_application()
+django.setup(set_prefix=False)
+
+
+class SyncChainASGIHandler(ASGIHandler):
+    """Django's ASGI handler running the middleware chain and the view in ONE thread hop.
+
+    Every view and most middleware here are sync. Django's stock ASGI handler builds the chain
+    for async, so each sync piece costs a hop between the event loop and the request's
+    thread: into the chain, back out to the async core below the first sync-only middleware,
+    into the thread again for each sync process_view (CSRF, rate-limit headers) and for the
+    view. Here the chain is built sync, as under WSGI, and the whole of it runs in one
+    `sync_to_async` call on the request's thread; reading the body, streaming the response
+    (async iterators included) and the request signals stay Django's ASGI code."""
+
+    def __init__(self):
+        BaseHandler.__init__(self)
+        self.load_middleware(is_async=False)
+
+    async def get_response_async(self, request):
+        return await sync_to_async(self.get_response, thread_sensitive=True)(request)
+
+
+django_application = SyncChainASGIHandler()
 
 
 class BodyLimitASGI:
