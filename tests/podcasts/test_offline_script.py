@@ -269,12 +269,9 @@ Webhooks notify your server when an episode is ready. Each delivery is signed.
     assert any("podcasts" in q.lower() for q in questions[1:-2])
 
 
-def test_very_large_notes_are_handled_quickly():
-    import time
-
+def test_very_large_notes_are_cut_to_the_long_budget():
+    # How fast this runs is not asserted here: timings belong in bench/, not in tests.
     notes = garden_notes(sections=60, per_section=40)  # ~45,000 words
-    started = time.perf_counter()
     script = write(notes, duration="long")
 
-    assert time.perf_counter() - started < 5
     assert script.word_count() <= LONG_WORD_TARGET[1]
