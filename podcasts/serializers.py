@@ -182,6 +182,9 @@ class TranscriptSegmentSerializer(serializers.Serializer):
     text = serializers.CharField()
     start = serializers.FloatField(help_text="seconds")
     end = serializers.FloatField(help_text="seconds")
+    section = serializers.CharField(
+        required=False, help_text="Only on a line that opens a script section: its title."
+    )
 
 
 class PodcastDetailSerializer(PodcastSummarySerializer):

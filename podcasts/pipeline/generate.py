@@ -11,17 +11,21 @@ import logging
 import traceback
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from billing.services import quota_release, usage_charge
-from podcasts import events, storage
+from podcasts import artwork, events, storage
+from podcasts.chapters import Chapter, chapters_of
+from podcasts.feed import services as feed_services
 from podcasts.models import FINAL_STATUSES, JobStatus, Podcast, PodcastJob, PodcastStatus
 from podcasts.pipeline.audio import AssembledAudio, audio_assemble
 from podcasts.pipeline.line_cache import LineCache, ScriptCache
+from podcasts.pipeline.music import MusicSet, music_hook
+from podcasts.pipeline.tags import mp3_tag
 from podcasts.providers import registry
 from podcasts.providers.base import GUEST, HOST, ProviderError, Script, SpeechClip
 from podnex import metrics
@@ -54,6 +58,8 @@ class EpisodeRequest:
     language: str = "en"  # ISO 639-1: the script is written in it, voices chosen for it
     instructions: str = ""  # tone and focus, for the script writer
     podcast_id: str | None = None  # set by the job: retries reuse the script written
+    music: MusicSet | None = None  # the user's intro, outro and bed (feed settings)
+    cover: bytes | None = None  # the user's cover art; None: drawn from the title
 
 
 @dataclass
@@ -61,6 +67,8 @@ class Episode:
     title: str
     script: Script
     audio: AssembledAudio
+    cover: bytes = b""  # embedded in the MP3 as APIC; JPEG or PNG
+    chapters: list[Chapter] = field(default_factory=list)
 
 
 def episode_produce(request: EpisodeRequest, *, progress: ProgressCallback) -> Episode:
@@ -77,9 +85,26 @@ def episode_produce(request: EpisodeRequest, *, progress: ProgressCallback) -> E
         lines=[(line.speaker, line.text, clip) for line, clip in zip(script.lines, clips)],
         title=title,
         artist=settings.AUDIO_ARTIST,
+        pcm_hook=music_hook(request.music) if request.music else None,
+    )
+    _sections_record(audio.segments, script)
+    cover = request.cover or artwork.artwork_draw(title)
+    chapters = chapters_of(audio.segments, duration=audio.duration, title=title)
+    audio.mp3 = mp3_tag(
+        audio.mp3, chapters=chapters, artwork=cover, mime=artwork.content_type_of(cover)
     )
     progress(80, "Audio combined")
-    return Episode(title=title, script=script, audio=audio)
+    return Episode(title=title, script=script, audio=audio, cover=cover, chapters=chapters)
+
+
+def _sections_record(segments: list[dict], script: Script) -> None:
+    """Mark the segments that open a script section (`section`: its title), for chapters.
+
+    One segment per script line, in order; a key only where a section starts, so older
+    transcripts and readers that do not know it are unaffected."""
+    for segment, line in zip(segments, script.lines):
+        if line.section:
+            segment["section"] = line.section
 
 
 def _script_write(request: EpisodeRequest) -> Script:
@@ -202,6 +227,7 @@ def podcast_generate(*, podcast_id: str, job_id: str, final_attempt: bool = True
             key=storage.audio_key(user_id=podcast.user_id, podcast_id=podcast.id),
             data=episode.audio.mp3,
         )
+        _cover_upload(podcast, episode.cover)
         tracker(95, "Saving podcast")
         _job_complete(podcast_id=podcast_id, job_id=job_id, episode=episode, key=key)
     except JobCancelled:
@@ -218,8 +244,19 @@ def podcast_generate(*, podcast_id: str, job_id: str, final_attempt: bool = True
         _job_fail(podcast_id=podcast_id, job_id=job_id, message=f"Internal error: {exc}")
 
 
+def _cover_upload(podcast: Podcast, cover: bytes) -> None:
+    content_type = artwork.content_type_of(cover)
+    key = feed_services.episode_cover_key(
+        user_id=podcast.user_id, podcast_id=podcast.id, content_type=content_type
+    )
+    storage.storage_service().upload(cover, key, content_type=content_type)
+
+
 def _request_of(podcast: Podcast) -> EpisodeRequest:
+    music, cover = feed_services.feed_media(user_id=podcast.user_id)
     return EpisodeRequest(
+        music=music,
+        cover=cover,
         notes=podcast.note_content,
         duration=podcast.duration,
         title=podcast.title,

@@ -23,6 +23,9 @@ class ProviderError(Exception):
 class ScriptLine:
     speaker: str  # HOST or GUEST
     text: str
+    # Set on the line that opens a section of the script: the section's title, which
+    # becomes a chapter of the episode. None on every other line.
+    section: str | None = None
 
 
 @dataclass

@@ -38,6 +38,8 @@ MAX_SENTENCE_WORDS = 45  # longer run-on sentences are cut at clause boundaries
 SHORT_ITEM_WORDS = 5  # bullets this short read better joined into one list sentence
 MAX_PREVIEW_TOPICS = 4
 MAX_SUMMARY_TOPICS = 5
+INTRO_SECTION = "Introduction"  # chapter titles of the opening and the closing
+WRAP_UP_SECTION = "Wrap-up"
 FOLD_WORDS = 20  # a subsection this small joins its parent: "POST /podcasts: creates one."
 SHOW_NAME = "PodNex"
 
@@ -847,7 +849,7 @@ class _Composer:
             opening.append(book.pick(PREVIEWS).format(topics=_series(names)))
         if intro:
             opening.append(book.pick(OVERVIEW_ASKS if topics else SOLO_ASKS))
-        lines.append(ScriptLine(HOST, " ".join(opening)))
+        lines.append(ScriptLine(HOST, " ".join(opening), section=INTRO_SECTION))
 
         greeting = book.pick(GUEST_GREETINGS)
         if intro:
@@ -859,7 +861,8 @@ class _Composer:
             question = _question(section.topic, section.heading, number == 0, book)
             if len(topics) == 1 and not section.heading and not intro:
                 question = f"Tell me about {self.title}."
-            lines.append(ScriptLine(HOST, question))
+            title = _capitalise(section.heading or section.topic)
+            lines.append(ScriptLine(HOST, question, section=title))
             self._answer(lines, sentences, book.pick(GUEST_OPENERS), section.topic, book)
 
         self._wrap_up(lines, [section.topic for section, _ in topics], closing, book)
@@ -914,7 +917,7 @@ class _Composer:
         else:
             summary = book.pick(SINGLE_WRAP_UPS).format(title=self.title)
         ask = book.pick(SUMMARY_ASKS if closing else FINAL_ASKS)
-        lines.append(ScriptLine(HOST, f"{summary} {ask}"))
+        lines.append(ScriptLine(HOST, f"{summary} {ask}", section=WRAP_UP_SECTION))
         if closing:
             self._answer(lines, closing, book.pick(SUMMARY_LEADS), "", book)
             lines[-1] = ScriptLine(GUEST, f"{lines[-1].text} Thanks for having me.")
@@ -924,17 +927,27 @@ class _Composer:
 
 
 def _deduplicate(lines: list[ScriptLine]) -> list[ScriptLine]:
-    """Drop a line that repeats an earlier one; merge a speaker's consecutive lines."""
+    """Drop a line that repeats an earlier one; merge a speaker's consecutive lines.
+
+    A section start on a dropped line moves to the next line kept; on a merged line, to
+    the line it joins (unless that one opens a section itself)."""
     seen: set[str] = set()
     kept: list[ScriptLine] = []
+    pending: str | None = None
     for line in lines:
+        section = line.section or pending
         if line.text in seen:
+            pending = section
             continue
+        pending = None
         seen.add(line.text)
         if kept and kept[-1].speaker == line.speaker:
-            kept[-1] = ScriptLine(line.speaker, f"{kept[-1].text} {line.text}")
+            previous = kept[-1]
+            kept[-1] = ScriptLine(
+                line.speaker, f"{previous.text} {line.text}", section=previous.section or section
+            )
         else:
-            kept.append(line)
+            kept.append(ScriptLine(line.speaker, line.text, section=section))
     return kept
 
 

@@ -93,8 +93,6 @@ class RequestBodyLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from django.conf import settings
-
         if request.path.startswith("/api/"):
             try:
                 length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -102,19 +100,27 @@ class RequestBodyLimitMiddleware:
                 return JsonResponse(
                     error_body("Invalid Content-Length header", "malformed_request"), status=400
                 )
-            if length > settings.API_MAX_BODY_BYTES:
-                return payload_too_large()
+            if length > body_limit(request.path):
+                return payload_too_large(request.path)
         return self.get_response(request)
 
 
-def payload_too_large() -> JsonResponse:
+def body_limit(path: str) -> int:
+    """The largest body an /api/ request to `path` may send: more for the upload routes."""
     from django.conf import settings
 
+    if path.startswith(tuple(settings.API_UPLOAD_PATHS)):
+        return settings.API_UPLOAD_MAX_BYTES
+    return settings.API_MAX_BODY_BYTES
+
+
+def payload_too_large(path: str = "") -> JsonResponse:
+    limit = body_limit(path)
     return JsonResponse(
         error_body(
-            f"Request body too large (at most {settings.API_MAX_BODY_BYTES} bytes)",
+            f"Request body too large (at most {limit} bytes)",
             "payload_too_large",
-            maxBytes=settings.API_MAX_BODY_BYTES,
+            maxBytes=limit,
         ),
         status=413,
     )
