@@ -127,7 +127,8 @@ def _item(channel: ET.Element, podcast: Podcast, base: str, feed: Feed) -> None:
     _sub(item, _it("explicit"), "true" if feed.explicit else "false")
     _sub(item, _it("episodeType"), "full")
     language = podcast.language or feed.language
-    for extension in ("vtt", "srt"):
+    # VTT (with the speakers' names) last: feedparser keeps the last transcript it sees.
+    for extension in ("srt", "vtt"):
         _sub(
             item,
             _pc("transcript"),
