@@ -245,6 +245,8 @@ def podcast_generate(*, podcast_id: str, job_id: str, final_attempt: bool = True
 
 
 def _cover_upload(podcast: Podcast, cover: bytes) -> None:
+    if not cover:
+        return  # the feed draws one when asked
     content_type = artwork.content_type_of(cover)
     key = feed_services.episode_cover_key(
         user_id=podcast.user_id, podcast_id=podcast.id, content_type=content_type
