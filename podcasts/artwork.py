@@ -38,8 +38,9 @@ class ImageRejected(Exception):
 def image_inspect(data: bytes) -> tuple[bytes, str, str]:
     """Check an upload; return (stored bytes, extension, content type).
 
-    The stored image is re-encoded in RGB (a PNG with transparency or a palette, a CMYK
-    JPEG, would otherwise reach apps that cannot show them) and without its metadata.
+    The stored image is re-encoded as an RGB JPEG without metadata: a PNG with
+    transparency or a palette, or a CMYK JPEG, would reach apps that cannot show them, and
+    one format keeps every artwork URL ending in .jpg as Apple asks.
     """
     try:
         with warnings.catch_warnings():
@@ -62,17 +63,14 @@ def image_inspect(data: bytes) -> tuple[bytes, str, str]:
         raise ImageRejected("The file is not a readable JPEG or PNG image") from exc
     except Image.DecompressionBombError as exc:
         raise ImageRejected("The image is too large") from exc
-    extension, content_type = FORMATS[kind]
-    return _encode(image.convert("RGB"), kind), extension, content_type
-
-
-def _encode(image: Image.Image, kind: str) -> bytes:
+    if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
+        # Transparent parts over white, as most apps would show them, not over black.
+        background = Image.new("RGB", image.size, (255, 255, 255))
+        background.paste(image.convert("RGBA"), mask=image.convert("RGBA").getchannel("A"))
+        image = background
     out = io.BytesIO()
-    if kind == "JPEG":
-        image.save(out, "JPEG", quality=90, optimize=True)
-    else:
-        image.save(out, "PNG", optimize=True)
-    return out.getvalue()
+    image.convert("RGB").save(out, "JPEG", quality=92, optimize=True)
+    return out.getvalue(), "jpg", "image/jpeg"
 
 
 def _fit_text(

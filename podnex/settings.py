@@ -265,7 +265,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 # Upload routes (multipart) accept bodies up to this size instead; the route checks its own
 # smaller limit per file.
 API_UPLOAD_MAX_BYTES = env_int("API_UPLOAD_MAX_BYTES", 21 * 1024 * 1024, minimum=1024)
-API_UPLOAD_PATHS = ("/api/v1/feed/image", "/api/v1/feed/clips/")
+API_UPLOAD_PATHS = r"^/api/v1/(feed/image|feed/clips/[^/]+|podcasts/[^/]+/artwork)/?$"
 # How long an Idempotency-Key's first answer is replayed (idempotency app).
 IDEMPOTENCY_KEY_TTL = env_int("IDEMPOTENCY_KEY_TTL", 24 * 3600, minimum=60)  # seconds
 

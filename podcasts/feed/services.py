@@ -25,10 +25,12 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from podcasts import artwork, storage
+from podcasts.chapters import chapters_of
 from podcasts.models import Feed, Podcast, PodcastStatus
 from podcasts.pipeline.music import ClipRejected, MusicSet, clip_inspect
+from podcasts.pipeline.tags import mp3_tag
 from podcasts.providers.base import SpeechClip
-from podnex.api.errors import DomainError, InvalidInput, NotFound
+from podnex.api.errors import Conflict, DomainError, InvalidInput, NotFound
 from podnex.ids import new_id
 
 logger = logging.getLogger(__name__)
@@ -196,16 +198,20 @@ def _folder(user_id: str) -> str:
 # --- Uploads ---------------------------------------------------------------------------------
 
 
-def feed_image_set(*, user, data: bytes) -> Feed:
+def _image_checked(data: bytes) -> tuple[bytes, str, str]:
     if len(data) > settings.FEED_IMAGE_MAX_BYTES:
         raise PayloadTooLarge(
             f"The image is too large (at most {settings.FEED_IMAGE_MAX_BYTES} bytes)",
             maxBytes=settings.FEED_IMAGE_MAX_BYTES,
         )
     try:
-        stored, extension, content_type = artwork.image_inspect(data)
+        return artwork.image_inspect(data)
     except artwork.ImageRejected as exc:
         raise InvalidInput(str(exc), code="invalid_image") from None
+
+
+def feed_image_set(*, user, data: bytes) -> Feed:
+    stored, extension, content_type = _image_checked(data)
     feed = feed_get_or_create(user=user)
     key = f"{_folder(user.id)}cover-{new_id()}.{extension}"
     storage.storage_service().upload(stored, key, content_type=content_type)
@@ -252,6 +258,50 @@ def _replace_key(feed: Feed, *, field: str, key: str) -> Feed:
     if old and old != key:
         transaction.on_commit(lambda: storage.storage_service().delete(old))
     return feed
+
+
+def episode_artwork_set(*, user, podcast_id: str, data: bytes) -> Podcast:
+    """Give one finished episode its own cover: stored beside its audio and embedded in
+    the MP3 (APIC, with its chapters kept), whose new size the feed then announces."""
+    stored, _extension, content_type = _image_checked(data)
+    with transaction.atomic():
+        # Lock: a retry or a delete of this podcast must not interleave with the rewrite.
+        podcast = Podcast.visible.select_for_update().filter(id=podcast_id, user=user).first()
+        if podcast is None:
+            raise NotFound("Podcast not found")
+        if podcast.status != PodcastStatus.COMPLETED or not podcast.audio_url:
+            raise Conflict(
+                f"The podcast has no audio yet; it is {podcast.status.lower()}",
+                code="not_ready",
+                status=podcast.status.lower(),
+            )
+        chapters = chapters_of(
+            podcast.transcript, duration=podcast.audio_duration or 0, title=podcast.title or ""
+        )
+        mp3 = mp3_tag(
+            _read(podcast.audio_url), chapters=chapters, artwork=stored, mime=content_type
+        )
+        storage.audio_upload(key=podcast.audio_url, data=mp3)
+        episode_cover_store(podcast, stored)
+        podcast.audio_size = len(mp3)
+        podcast.save(update_fields=["audio_size", "updated_at"])
+    return podcast
+
+
+def episode_cover_store(podcast: Podcast, cover: bytes) -> None:
+    """Store an episode's cover as `cover.jpg` or `cover.png`, removing the other one."""
+    content_type = artwork.content_type_of(cover)
+    key = episode_cover_key(
+        user_id=podcast.user_id, podcast_id=podcast.id, content_type=content_type
+    )
+    other = episode_cover_key(
+        user_id=podcast.user_id,
+        podcast_id=podcast.id,
+        content_type="image/jpeg" if content_type == "image/png" else "image/png",
+    )
+    service = storage.storage_service()
+    service.upload(cover, key, content_type=content_type)
+    service.delete(other)
 
 
 # --- For the generation job --------------------------------------------------------------------

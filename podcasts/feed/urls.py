@@ -11,6 +11,11 @@ urlpatterns = [
     path("feed/image", views.FeedImageView.as_view(), name="image"),
     path("feed/clips/<str:kind>", views.FeedClipView.as_view(), name="clip"),
     path(
+        "podcasts/<str:podcast_id>/artwork",
+        views.PodcastArtworkView.as_view(),
+        name="artwork",
+    ),
+    path(
         "podcasts/<str:podcast_id>/chapters",
         views.PodcastChaptersView.as_view(),
         name="chapters",

@@ -12,6 +12,7 @@ from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 from django.views import View
 from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
 from rest_framework.parsers import MultiPartParser
 from rest_framework.views import APIView
 
@@ -143,6 +144,30 @@ class FeedClipView(APIView):
         if kind not in services.CLIP_KINDS:
             raise InvalidInput("The clip must be intro, outro or bed", code="unknown_clip")
         return ok(feed=_feed_payload(services.feed_clip_clear(user=request.user, kind=kind)))
+
+
+class PodcastArtworkView(APIView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        operation_id="podcasts_artwork_upload",
+        request={"multipart/form-data": UploadSerializer},
+        description="The episode's own cover art (square JPEG or PNG, 1400 to 3000 pixels), "
+        "shown in the feed and embedded in its MP3. Without one, an episode gets the feed's "
+        "uploaded cover, or one drawn from its title.",
+        responses={
+            200: envelope("PodcastArtworkResponse", image=serializers.URLField()),
+            **UPLOAD_ERRORS,
+        },
+    )
+    def put(self, request, podcast_id: str):
+        podcast = services.episode_artwork_set(
+            user=request.user, podcast_id=podcast_id, data=_upload(request)
+        )
+        feed = services.feed_get_or_create(user=request.user)
+        base = rss.base_url(services.feed_token(feed))
+        stamp = int(podcast.updated_at.timestamp())
+        return ok(image=f"{base}/episodes/{podcast.id}/cover.jpg?v={stamp}")
 
 
 class PodcastChaptersView(APIView):

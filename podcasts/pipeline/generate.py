@@ -227,7 +227,8 @@ def podcast_generate(*, podcast_id: str, job_id: str, final_attempt: bool = True
             key=storage.audio_key(user_id=podcast.user_id, podcast_id=podcast.id),
             data=episode.audio.mp3,
         )
-        _cover_upload(podcast, episode.cover)
+        if episode.cover:
+            feed_services.episode_cover_store(podcast, episode.cover)
         tracker(95, "Saving podcast")
         _job_complete(podcast_id=podcast_id, job_id=job_id, episode=episode, key=key)
     except JobCancelled:
@@ -242,16 +243,6 @@ def podcast_generate(*, podcast_id: str, job_id: str, final_attempt: bool = True
     except Exception as exc:  # noqa: BLE001 - a bug must still end the job, not leave it hanging
         logger.exception("podcast %s job %s crashed", podcast_id, job_id)
         _job_fail(podcast_id=podcast_id, job_id=job_id, message=f"Internal error: {exc}")
-
-
-def _cover_upload(podcast: Podcast, cover: bytes) -> None:
-    if not cover:
-        return  # the feed draws one when asked
-    content_type = artwork.content_type_of(cover)
-    key = feed_services.episode_cover_key(
-        user_id=podcast.user_id, podcast_id=podcast.id, content_type=content_type
-    )
-    storage.storage_service().upload(cover, key, content_type=content_type)
 
 
 def _request_of(podcast: Podcast) -> EpisodeRequest:

@@ -10,6 +10,7 @@ past the limit the refusal becomes a 429.
 from __future__ import annotations
 
 import logging
+import re
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -109,7 +110,7 @@ def body_limit(path: str) -> int:
     """The largest body an /api/ request to `path` may send: more for the upload routes."""
     from django.conf import settings
 
-    if path.startswith(tuple(settings.API_UPLOAD_PATHS)):
+    if re.match(settings.API_UPLOAD_PATHS, path):
         return settings.API_UPLOAD_MAX_BYTES
     return settings.API_MAX_BODY_BYTES
 

@@ -3,6 +3,7 @@ Django's test client: validation, isolation between users, conditional GETs, Ran
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import feedparser
@@ -10,6 +11,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
+from mutagen.id3 import ID3
+from PIL import Image
 
 from podcasts import storage
 from podcasts.models import Feed, PodcastStatus
@@ -223,14 +226,17 @@ def test_a_square_png_becomes_the_cover(owner, owner_client, django_capture_on_c
     feed = response.json()["feed"]
     assert feed["imageUploaded"] is True
     keys = _stored(owner)
-    assert len(keys) == 1 and keys[0].endswith(".png")
+    assert len(keys) == 1 and keys[0].endswith(".jpg")
     cover = Client().get(_path(feed["image"]).split("?")[0])
-    assert cover.status_code == 200 and cover["Content-Type"] == "image/png"
+    assert cover.status_code == 200 and cover["Content-Type"] == "image/jpeg"
+    stored = Image.open(io.BytesIO(cover.content))
+    assert (stored.format, stored.mode, stored.size) == ("JPEG", "RGB", (1400, 1400))
+    old_key = keys[0]
     # Replacing it removes the old file; deleting goes back to the drawn one.
     with django_capture_on_commit_callbacks(execute=True):
         response = _upload(owner_client, "/api/v1/feed/image", image(1600, fmt="JPEG"), "c.jpg")
     assert response.status_code == 200
-    assert [k.rsplit(".", 1)[1] for k in _stored(owner)] == ["jpg"]
+    assert len(_stored(owner)) == 1 and _stored(owner) != [old_key]
     with django_capture_on_commit_callbacks(execute=True):
         response = owner_client.delete("/api/v1/feed/image")
     assert response.json()["feed"]["imageUploaded"] is False
@@ -315,3 +321,42 @@ def test_the_upload_routes_accept_bodies_larger_than_the_json_limit(owner_client
 def test_feed_routes_need_a_login(anon_client):
     assert anon_client.get("/api/v1/feed").status_code == 401
     assert anon_client.post("/api/v1/feed/rotate").status_code == 401
+
+
+def test_an_episode_gets_its_own_artwork_embedded_with_its_chapters(
+    owner, owner_client, other_client
+):
+    podcast, mp3 = _episode(owner)
+    url = f"/api/v1/podcasts/{podcast.id}/artwork"
+    upload = image(1500, mode="RGBA")
+    assert _upload(other_client, url, upload, "a.png").status_code == 404
+    response = _upload(owner_client, url, upload, "a.png")
+    assert response.status_code == 200, response.content
+
+    podcast.refresh_from_db()
+    base = _path(_feed_of(owner_client)["url"])[: -len(".xml")]
+    audio = f"{base}/episodes/{podcast.id}.mp3"
+    assert int(Client().head(audio)["Content-Length"]) == podcast.audio_size != len(mp3)
+    tagged = b"".join(Client().get(audio).streaming_content)
+    assert len(tagged) == podcast.audio_size
+    tags = ID3(io.BytesIO(tagged))
+    (art,) = tags.getall("APIC")
+    assert art.mime == "image/jpeg" and Image.open(io.BytesIO(art.data)).size == (1500, 1500)
+    titles = [c.sub_frames["TIT2"].text[0] for c in tags.getall("CHAP")]
+    assert sorted(titles) == ["How a hive works", "Introduction"]
+    cover = Client().get(_path(response.json()["image"]).split("?")[0])
+    assert Image.open(io.BytesIO(cover.content)).size == (1500, 1500)
+    feed = feedparser.parse(Client().get(f"{base}.xml").content)
+    assert int(feed.entries[0].enclosures[0].length) == podcast.audio_size
+
+
+def test_episode_artwork_needs_a_finished_episode_and_a_good_image(owner, owner_client):
+    queued = PodcastFactory(user=owner)
+    response = _upload(owner_client, f"/api/v1/podcasts/{queued.id}/artwork", image(1400), "a")
+    assert response.status_code == 409
+    podcast, mp3 = _episode(owner)
+    response = _upload(owner_client, f"/api/v1/podcasts/{podcast.id}/artwork", b"GIF89a", "a")
+    assert response.status_code == 400 and response.json()["code"] == "invalid_image"
+    podcast.refresh_from_db()
+    assert podcast.audio_size == len(mp3)
+    assert storage_service().list(f"podcasts/{owner.id}/{podcast.id}/") == [podcast.audio_url]
