@@ -47,18 +47,6 @@ class FeedUpdateSerializer(serializers.Serializer):
             raise serializers.ValidationError("Not an ISO 639-1 language code")
         return code
 
-    def validate(self, attrs):
-        unknown = (
-            set(self.initial_data) - set(self.fields)
-            if isinstance(self.initial_data, dict)
-            else set()
-        )
-        if unknown:
-            raise serializers.ValidationError(
-                {name: "Not a setting that can be changed here" for name in sorted(unknown)}
-            )
-        return attrs
-
 
 class ClipSerializer(serializers.Serializer):
     duration = serializers.FloatField(help_text="seconds")

@@ -224,7 +224,7 @@ def feed_image_clear(*, user) -> Feed:
 
 def feed_clip_set(*, user, kind: str, data: bytes) -> Feed:
     if kind not in CLIP_KINDS:
-        raise NotFound("No such clip")
+        raise NotFound("No such clip: it is intro, outro or bed")
     if len(data) > settings.FEED_CLIP_MAX_BYTES:
         raise PayloadTooLarge(
             f"The audio file is too large (at most {settings.FEED_CLIP_MAX_BYTES} bytes)",
@@ -245,7 +245,7 @@ def feed_clip_set(*, user, kind: str, data: bytes) -> Feed:
 
 def feed_clip_clear(*, user, kind: str) -> Feed:
     if kind not in CLIP_KINDS:
-        raise NotFound("No such clip")
+        raise NotFound("No such clip: it is intro, outro or bed")
     feed = feed_get_or_create(user=user)
     setattr(feed, f"{kind}_duration", None)
     return _replace_key(feed, field=f"{kind}_key", key="")

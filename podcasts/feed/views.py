@@ -11,7 +11,8 @@ from django.http import HttpResponse, HttpResponseRedirect, JsonResponse, Stream
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 from django.views import View
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import MultiPartParser
 from rest_framework.views import APIView
@@ -29,11 +30,14 @@ from podcasts.feed.serializers import (
 )
 from podcasts.models import Feed, Podcast, PodcastStatus
 from podcasts.views import _not_ready, _parse_range, _read_span
-from podnex.api.errors import InvalidInput, error_body
+from podnex.api.errors import error_body
 from podnex.api.responses import ERROR_RESPONSES, ErrorSerializer, envelope, ok, validated
 
 FEED_RESPONSE = envelope("FeedResponse", feed=FeedSerializer())
 UPLOAD_ERRORS = {**ERROR_RESPONSES, 413: ErrorSerializer}
+CLIP_KIND = OpenApiParameter(
+    "kind", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(services.CLIP_KINDS)
+)
 
 
 def _feed_payload(feed: Feed) -> dict:
@@ -125,6 +129,7 @@ class FeedClipView(APIView):
 
     @extend_schema(
         operation_id="feed_clip_upload",
+        parameters=[CLIP_KIND],
         request={"multipart/form-data": UploadSerializer},
         description="An intro, outro or music bed (`kind`): MP3, WAV or OGG. Intro and outro "
         "up to FEED_CLIP_MAX_SECONDS, the bed up to FEED_BED_MAX_SECONDS; episodes made "
@@ -132,17 +137,15 @@ class FeedClipView(APIView):
         responses={200: FEED_RESPONSE, **UPLOAD_ERRORS},
     )
     def put(self, request, kind: str):
-        if kind not in services.CLIP_KINDS:
-            raise InvalidInput("The clip must be intro, outro or bed", code="unknown_clip")
         feed = services.feed_clip_set(user=request.user, kind=kind, data=_upload(request))
         return ok(feed=_feed_payload(feed))
 
     @extend_schema(
-        operation_id="feed_clip_delete", responses={200: FEED_RESPONSE, **ERROR_RESPONSES}
+        operation_id="feed_clip_delete",
+        parameters=[CLIP_KIND],
+        responses={200: FEED_RESPONSE, **ERROR_RESPONSES},
     )
     def delete(self, request, kind: str):
-        if kind not in services.CLIP_KINDS:
-            raise InvalidInput("The clip must be intro, outro or bed", code="unknown_clip")
         return ok(feed=_feed_payload(services.feed_clip_clear(user=request.user, kind=kind)))
 
 
