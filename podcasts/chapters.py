@@ -1,7 +1,8 @@
 """Chapters of an episode, from the script's sections as the transcript records them.
 
-A transcript segment that opens a section carries its title under the optional key
-`section`; the chapter starts where that line starts in the real audio. The first chapter
+A transcript segment carries the title of its script section under the optional key
+`section`; a chapter starts where that title changes, at the line's start in the real
+audio (segments without the key continue the chapter they are in). The first chapter
 always starts at 0 (an intro clip belongs to it), so players show a chapter throughout.
 An episode whose script named no sections has one chapter: its title.
 """
@@ -25,7 +26,11 @@ def chapters_of(segments: list[dict] | None, *, duration: float, title: str) -> 
     starts: list[tuple[float, str]] = []
     for segment in segments or []:
         section = segment.get("section")
-        if section and (not starts or segment["start"] > starts[-1][0]):
+        if not section or (starts and section == starts[-1][1]):
+            continue
+        if starts and segment["start"] <= starts[-1][0]:
+            starts[-1] = (starts[-1][0], str(section))  # two titles at one instant: the later
+        else:
             starts.append((float(segment["start"]), str(section)))
     if not starts:
         starts = [(0.0, title or "Episode")]

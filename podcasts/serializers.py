@@ -183,7 +183,8 @@ class TranscriptSegmentSerializer(serializers.Serializer):
     start = serializers.FloatField(help_text="seconds")
     end = serializers.FloatField(help_text="seconds")
     section = serializers.CharField(
-        required=False, help_text="Only on a line that opens a script section: its title."
+        required=False,
+        help_text="Title of the script section the line belongs to, when there is one.",
     )
 
 

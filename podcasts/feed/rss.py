@@ -32,6 +32,15 @@ def base_url(token: str) -> str:
     return f"{settings.PUBLIC_BASE_URL}/feeds/{token}"
 
 
+def feed_cover_url(feed: Feed, token: str) -> str:
+    return f"{base_url(token)}/cover-{int(feed.updated_at.timestamp())}.jpg"
+
+
+def episode_cover_url(podcast: Podcast, base: str) -> str:
+    stamp = int(podcast.updated_at.timestamp())  # a new cover saves the podcast
+    return f"{base}/episodes/{podcast.id}/cover-{stamp}.jpg"
+
+
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
     element = ET.SubElement(parent, tag, {k: v for k, v in attrs.items() if v is not None})
     if text is not None:
@@ -84,7 +93,7 @@ def feed_xml(feed: Feed, token: str, episodes: list[Podcast]) -> bytes:
     )
     if newest:
         _sub(channel, "lastBuildDate", format_datetime(newest))
-    cover = f"{base}/cover.jpg?v={int(feed.updated_at.timestamp())}"
+    cover = feed_cover_url(feed, token)
     image = _sub(channel, "image")
     _sub(image, "url", cover)
     _sub(image, "title", title)
@@ -123,7 +132,7 @@ def _item(channel: ET.Element, podcast: Podcast, base: str, feed: Feed) -> None:
     )
     _sub(item, _it("title"), title)
     _sub(item, _it("duration"), _duration(podcast.audio_duration))
-    _sub(item, _it("image"), href=f"{episode}/cover.jpg")
+    _sub(item, _it("image"), href=episode_cover_url(podcast, base))
     _sub(item, _it("explicit"), "true" if feed.explicit else "false")
     _sub(item, _it("episodeType"), "full")
     language = podcast.language or feed.language

@@ -58,7 +58,7 @@ def _feed_payload(feed: Feed) -> dict:
         "language": feed.language,
         "category": feed.category,
         "explicit": feed.explicit,
-        "image": f"{rss.base_url(token)}/cover.jpg?v={int(feed.updated_at.timestamp())}",
+        "image": rss.feed_cover_url(feed, token),
         "imageUploaded": bool(feed.image_key),
         "clips": clips,
         "updatedAt": feed.updated_at,
@@ -169,8 +169,7 @@ class PodcastArtworkView(APIView):
         )
         feed = services.feed_get_or_create(user=request.user)
         base = rss.base_url(services.feed_token(feed))
-        stamp = int(podcast.updated_at.timestamp())
-        return ok(image=f"{base}/episodes/{podcast.id}/cover.jpg?v={stamp}")
+        return ok(image=rss.episode_cover_url(podcast, base))
 
 
 class PodcastChaptersView(APIView):
@@ -219,7 +218,9 @@ class _FeedRoute(View):
                 return _not_found()
             kwargs["podcast"] = podcast
         response = super().dispatch(request, **kwargs)
-        response["Cache-Control"] = "private, max-age=300"
+        # Apps revalidate every time (cheap: ETag/304 on the feed), so a rotated token or a
+        # deleted episode is gone for them at once.
+        response["Cache-Control"] = "private, no-cache"
         response["X-Robots-Tag"] = "noindex"
         return response
 

@@ -98,10 +98,9 @@ def episode_produce(request: EpisodeRequest, *, progress: ProgressCallback) -> E
 
 
 def _sections_record(segments: list[dict], script: Script) -> None:
-    """Mark the segments that open a script section (`section`: its title), for chapters.
-
-    One segment per script line, in order; a key only where a section starts, so older
-    transcripts and readers that do not know it are unaffected."""
+    """Each segment's script section (`section`: its title), where the writer named one:
+    chapters start where it changes. One segment per script line, in order; the key is
+    optional, so older transcripts and readers that do not know it are unaffected."""
     for segment, line in zip(segments, script.lines):
         if line.section:
             segment["section"] = line.section

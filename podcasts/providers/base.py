@@ -23,9 +23,7 @@ class ProviderError(Exception):
 class ScriptLine:
     speaker: str  # HOST or GUEST
     text: str
-    # Set on the line that opens a section of the script: the section's title, which
-    # becomes a chapter of the episode. None on every other line.
-    section: str | None = None
+    section: str = ""  # title of the section the line belongs to, when the writer says
 
 
 @dataclass

@@ -929,25 +929,21 @@ class _Composer:
 def _deduplicate(lines: list[ScriptLine]) -> list[ScriptLine]:
     """Drop a line that repeats an earlier one; merge a speaker's consecutive lines.
 
-    A section start on a dropped line moves to the next line kept; on a merged line, to
-    the line it joins (unless that one opens a section itself)."""
+    Sections: `compose` marks the line that opens each one; here every line gets the
+    section it belongs to (a merged line the section of its first part)."""
     seen: set[str] = set()
     kept: list[ScriptLine] = []
-    pending: str | None = None
+    section = ""
     for line in lines:
-        section = line.section or pending
+        section = line.section or section
         if line.text in seen:
-            pending = section
             continue
-        pending = None
         seen.add(line.text)
         if kept and kept[-1].speaker == line.speaker:
             previous = kept[-1]
-            kept[-1] = ScriptLine(
-                line.speaker, f"{previous.text} {line.text}", section=previous.section or section
-            )
+            kept[-1] = ScriptLine(line.speaker, f"{previous.text} {line.text}", previous.section)
         else:
-            kept.append(ScriptLine(line.speaker, line.text, section=section))
+            kept.append(ScriptLine(line.speaker, line.text, section))
     return kept
 
 
