@@ -23,8 +23,8 @@ from podcasts.models import (
     PodcastJob,
     PodcastStatus,
 )
-from podnex import durations
 from podcasts.serializers import PodcastSummarySerializer
+from podnex import durations
 from podnex.api.errors import Conflict, NotFound
 from podnex.celery import app as celery_app
 from webhooks_app import services as webhooks
