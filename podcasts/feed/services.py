@@ -24,12 +24,11 @@ import secrets
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from podcasts import artwork, storage
+from podcasts import artwork, media, storage
 from podcasts.chapters import chapters_of
 from podcasts.models import Feed, Podcast, PodcastStatus
-from podcasts.pipeline.music import ClipRejected, MusicSet, clip_inspect
+from podcasts.pipeline.music import ClipRejected, clip_inspect
 from podcasts.pipeline.tags import mp3_tag
-from podcasts.providers.base import SpeechClip
 from podnex.api.errors import Conflict, DomainError, InvalidInput, NotFound
 from podnex.ids import new_id
 
@@ -144,55 +143,38 @@ def feed_cover(feed: Feed) -> tuple[bytes, str]:
     """(bytes, content type) of the feed's artwork: the upload, else drawn from the title."""
     if feed.image_key:
         try:
-            return _read(feed.image_key), _image_type(feed.image_key)
+            return media.read(feed.image_key), _image_type(feed.image_key)
         except FileNotFoundError:
             logger.warning("feed %s: cover %s is missing", feed.id, feed.image_key)
     title = feed_title(feed)
     digest = hashlib.sha256(title.encode()).hexdigest()[:16]
-    key = f"{_folder(feed.user_id)}default-cover-{digest}.jpg"
+    key = f"{media.user_folder(feed.user_id)}default-cover-{digest}.jpg"
     try:
-        return _read(key), "image/jpeg"
+        return media.read(key), "image/jpeg"
     except FileNotFoundError:
         data = artwork.artwork_draw(title)
         storage.storage_service().upload(data, key, content_type="image/jpeg")
         return data, "image/jpeg"
 
 
-def episode_cover_key(*, user_id: str, podcast_id: str, content_type: str) -> str:
-    extension = "png" if content_type == "image/png" else "jpg"
-    return f"podcasts/{user_id}/{podcast_id}/cover.{extension}"
-
-
 def episode_cover(podcast: Podcast) -> tuple[bytes, str]:
     """The cover embedded in the episode's MP3, or one drawn now for older episodes."""
     for content_type in ("image/jpeg", "image/png"):
-        key = episode_cover_key(
+        key = media.episode_cover_key(
             user_id=podcast.user_id, podcast_id=podcast.id, content_type=content_type
         )
         try:
-            return _read(key), content_type
+            return media.read(key), content_type
         except FileNotFoundError:
             continue
     data = artwork.artwork_draw(podcast.title or "Episode")
-    key = episode_cover_key(user_id=podcast.user_id, podcast_id=podcast.id, content_type="")
+    key = media.episode_cover_key(user_id=podcast.user_id, podcast_id=podcast.id, content_type="")
     storage.storage_service().upload(data, key, content_type="image/jpeg")
     return data, "image/jpeg"
 
 
-def _read(key: str) -> bytes:
-    service = storage.storage_service()
-    if not key or not service.exists(key):
-        raise FileNotFoundError(key)
-    with service.storage.open(key, "rb") as handle:
-        return handle.read()
-
-
 def _image_type(key: str) -> str:
     return "image/png" if key.endswith(".png") else "image/jpeg"
-
-
-def _folder(user_id: str) -> str:
-    return f"podcasts/{user_id}/feed/"
 
 
 # --- Uploads ---------------------------------------------------------------------------------
@@ -213,7 +195,7 @@ def _image_checked(data: bytes) -> tuple[bytes, str, str]:
 def feed_image_set(*, user, data: bytes) -> Feed:
     stored, extension, content_type = _image_checked(data)
     feed = feed_get_or_create(user=user)
-    key = f"{_folder(user.id)}cover-{new_id()}.{extension}"
+    key = f"{media.user_folder(user.id)}cover-{new_id()}.{extension}"
     storage.storage_service().upload(stored, key, content_type=content_type)
     return _replace_key(feed, field="image_key", key=key)
 
@@ -236,7 +218,7 @@ def feed_clip_set(*, user, kind: str, data: bytes) -> Feed:
     except ClipRejected as exc:
         raise InvalidInput(str(exc), code="invalid_audio") from None
     feed = feed_get_or_create(user=user)
-    key = f"{_folder(user.id)}{kind}-{new_id()}.{audio_format}"
+    key = f"{media.user_folder(user.id)}{kind}-{new_id()}.{audio_format}"
     content_type = {"mp3": "audio/mpeg", "wav": "audio/wav", "ogg": "audio/ogg"}[audio_format]
     storage.storage_service().upload(data, key, content_type=content_type)
     setattr(feed, f"{kind}_duration", seconds)
@@ -279,54 +261,10 @@ def episode_artwork_set(*, user, podcast_id: str, data: bytes) -> Podcast:
             podcast.transcript, duration=podcast.audio_duration or 0, title=podcast.title or ""
         )
         mp3 = mp3_tag(
-            _read(podcast.audio_url), chapters=chapters, artwork=stored, mime=content_type
+            media.read(podcast.audio_url), chapters=chapters, artwork=stored, mime=content_type
         )
         storage.audio_upload(key=podcast.audio_url, data=mp3)
-        episode_cover_store(podcast, stored)
+        media.episode_cover_store(podcast, stored)
         podcast.audio_size = len(mp3)
         podcast.save(update_fields=["audio_size", "updated_at"])
     return podcast
-
-
-def episode_cover_store(podcast: Podcast, cover: bytes) -> None:
-    """Store an episode's cover as `cover.jpg` or `cover.png`, removing the other one."""
-    content_type = artwork.content_type_of(cover)
-    key = episode_cover_key(
-        user_id=podcast.user_id, podcast_id=podcast.id, content_type=content_type
-    )
-    other = episode_cover_key(
-        user_id=podcast.user_id,
-        podcast_id=podcast.id,
-        content_type="image/jpeg" if content_type == "image/png" else "image/png",
-    )
-    service = storage.storage_service()
-    service.upload(cover, key, content_type=content_type)
-    service.delete(other)
-
-
-# --- For the generation job --------------------------------------------------------------------
-
-
-def feed_media(*, user_id: str) -> tuple[MusicSet | None, bytes | None]:
-    """The user's intro, outro and bed, and uploaded cover, for an episode being made."""
-    feed = Feed.objects.filter(user_id=user_id).first()
-    if feed is None:
-        return None, None
-
-    def clip(key: str) -> SpeechClip | None:
-        if not key:
-            return None
-        try:
-            return SpeechClip(data=_read(key), audio_format=key.rsplit(".", 1)[-1])
-        except FileNotFoundError:
-            logger.warning("feed %s: clip %s is missing", feed.id, key)
-            return None
-
-    music = MusicSet(intro=clip(feed.intro_key), outro=clip(feed.outro_key), bed=clip(feed.bed_key))
-    cover = None
-    if feed.image_key:
-        try:
-            cover = _read(feed.image_key)
-        except FileNotFoundError:
-            logger.warning("feed %s: cover %s is missing", feed.id, feed.image_key)
-    return (music or None), cover

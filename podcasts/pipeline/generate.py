@@ -18,9 +18,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.services import quota_release, usage_charge
-from podcasts import artwork, events, storage
+from podcasts import artwork, media, metrics, publisher, storage
 from podcasts.chapters import Chapter, chapters_of
-from podcasts.feed import services as feed_services
 from podcasts.models import FINAL_STATUSES, JobStatus, Podcast, PodcastJob, PodcastStatus
 from podcasts.pipeline.audio import AssembledAudio, audio_assemble
 from podcasts.pipeline.line_cache import LineCache, ScriptCache
@@ -28,8 +27,7 @@ from podcasts.pipeline.music import MusicSet, music_hook
 from podcasts.pipeline.tags import mp3_tag
 from podcasts.providers import registry
 from podcasts.providers.base import GUEST, HOST, ProviderError, Script, SpeechClip
-from podnex import metrics
-from webhooks_app import services as webhooks
+from podcasts.services import podcast_event_emit
 from webhooks_app.models import WebhookEvent
 
 logger = logging.getLogger(__name__)
@@ -227,7 +225,7 @@ def podcast_generate(*, podcast_id: str, job_id: str, final_attempt: bool = True
             data=episode.audio.mp3,
         )
         if episode.cover:
-            feed_services.episode_cover_store(podcast, episode.cover)
+            media.episode_cover_store(podcast, episode.cover)
         tracker(95, "Saving podcast")
         _job_complete(podcast_id=podcast_id, job_id=job_id, episode=episode, key=key)
     except JobCancelled:
@@ -245,10 +243,11 @@ def podcast_generate(*, podcast_id: str, job_id: str, final_attempt: bool = True
 
 
 def _request_of(podcast: Podcast) -> EpisodeRequest:
-    music, cover = feed_services.feed_media(user_id=podcast.user_id)
+    uploads = media.user_media(user_id=podcast.user_id)
+    music = MusicSet(intro=uploads.intro, outro=uploads.outro, bed=uploads.bed)
     return EpisodeRequest(
-        music=music,
-        cover=cover,
+        music=music or None,
+        cover=uploads.cover,
         notes=podcast.note_content,
         duration=podcast.duration,
         title=podcast.title,
@@ -288,7 +287,7 @@ def _job_start(*, podcast_id: str, job_id: str) -> Podcast | None:
         job.started_at = job.started_at or now
         job.save()
         if announce:
-            webhooks.podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_PROCESSING)
+            podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_PROCESSING)
     return podcast
 
 
@@ -306,7 +305,7 @@ class _ProgressTracker:
         if not updated:
             raise JobCancelled()
         PodcastJob.objects.filter(job_id=self.job_id).update(progress=percent, current_step=step)
-        events.progress_publish(
+        publisher.progress_publish(
             podcast_id=self.podcast_id, job_id=self.job_id, percent=percent, step=step
         )
 
@@ -338,7 +337,9 @@ def _job_complete(*, podcast_id: str, job_id: str, episode: Episode, key: str) -
             completed_at=now,
             error=None,
         )
-        webhooks.podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_COMPLETED)
+        podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_COMPLETED)
+        # Streams learn the final state at once (progress writes are published as they go).
+        transaction.on_commit(lambda: publisher.status_publish(podcast_id=podcast_id))
 
 
 def _job_fail(*, podcast_id: str, job_id: str, message: str) -> None:
@@ -359,7 +360,8 @@ def _job_fail(*, podcast_id: str, job_id: str, message: str) -> None:
             stack_trace=traceback.format_exc(),
             completed_at=now,
         )
-        webhooks.podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_FAILED)
+        podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_FAILED)
+        transaction.on_commit(lambda: publisher.status_publish(podcast_id=podcast_id))
 
 
 def _job_note_retry(*, job_id: str, message: str) -> None:

@@ -10,14 +10,18 @@ past the limit the refusal becomes a 429.
 from __future__ import annotations
 
 import logging
-import re
 
-from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from rest_framework.views import APIView
 
 from podnex.api import ratelimit
-from podnex.api.errors import error_body
+from podnex.api.errors import (
+    DATABASE_ERRORS,
+    body_limit,
+    database_unavailable,
+    error_body,
+    payload_too_large,
+)
 from podnex.api.throttling import (
     RATE_LIMITED_PATH_PREFIX,
     FixedWindowThrottle,
@@ -104,39 +108,6 @@ class RequestBodyLimitMiddleware:
             if length > body_limit(request.path):
                 return payload_too_large(request.path)
         return self.get_response(request)
-
-
-def body_limit(path: str) -> int:
-    """The largest body an /api/ request to `path` may send: more for the upload routes."""
-    from django.conf import settings
-
-    if re.match(settings.API_UPLOAD_PATHS, path):
-        return settings.API_UPLOAD_MAX_BYTES
-    return settings.API_MAX_BODY_BYTES
-
-
-def payload_too_large(path: str = "") -> JsonResponse:
-    limit = body_limit(path)
-    return JsonResponse(
-        error_body(
-            f"Request body too large (at most {limit} bytes)",
-            "payload_too_large",
-            maxBytes=limit,
-        ),
-        status=413,
-    )
-
-
-DATABASE_ERRORS = (OperationalError, InterfaceError)
-
-
-def database_unavailable() -> JsonResponse:
-    response = JsonResponse(
-        error_body("The database is unavailable; try again shortly", "database_unavailable"),
-        status=503,
-    )
-    response["Retry-After"] = "5"
-    return response
 
 
 class DatabaseUnavailableMiddleware:
