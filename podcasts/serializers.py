@@ -9,6 +9,7 @@ from rest_framework import serializers
 from podcasts.languages import LANGUAGES
 from podcasts.models import Podcast, PodcastDuration, PodcastStatus
 from podcasts.providers import registry
+from podnex import outbound
 from podnex.api.fields import DocumentedCharField, HttpUrlField, StrictCharField
 
 DURATIONS = ["short", "long"]
@@ -19,7 +20,19 @@ SORTS = {"createdAt": "created_at", "updatedAt": "updated_at", "duration": "audi
 
 class PodcastCreateSerializer(serializers.Serializer):
     noteContent = StrictCharField(
-        trim_whitespace=True, max_length=settings.MAX_NOTE_CHARS, allow_blank=False
+        required=False,
+        trim_whitespace=True,
+        max_length=settings.MAX_NOTE_CHARS,
+        allow_blank=False,
+        help_text="The notes; optional when sourceIds are given (then they come first).",
+    )
+    sourceIds = serializers.ListField(
+        child=StrictCharField(max_length=40),
+        required=False,
+        min_length=1,
+        max_length=settings.SOURCE_MAX_PER_PODCAST,
+        help_text="Your ready sources (POST /api/v1/sources) to write the episode from, each "
+        "as a section headed by its title.",
     )
     duration = serializers.ChoiceField(choices=DURATIONS, default="short")
     title = StrictCharField(
@@ -65,11 +78,9 @@ class PodcastCreateSerializer(serializers.Serializer):
         return code
 
     def validate_webhookUrl(self, value: str | None) -> str | None:
-        from webhooks_app.ssrf import UnsafeUrl, url_check
-
         try:
-            return url_check(value) and value if value else value  # no private targets
-        except UnsafeUrl as exc:
+            return outbound.url_check(value) and value if value else value  # no private targets
+        except outbound.UnsafeUrl as exc:
             raise serializers.ValidationError(str(exc)) from None
 
     def validate_ttsProvider(self, value: str) -> str:
@@ -80,7 +91,16 @@ class PodcastCreateSerializer(serializers.Serializer):
             )
         return value
 
+    def validate_sourceIds(self, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise serializers.ValidationError("A source may be listed only once.")
+        return value
+
     def validate(self, attrs: dict) -> dict:
+        if not attrs.get("noteContent") and not attrs.get("sourceIds"):
+            raise serializers.ValidationError(
+                {"noteContent": ["Give noteContent, sourceIds, or both."]}
+            )
         provider = attrs.get("ttsProvider") or registry.default_speech_provider_name()
         attrs["ttsProvider"] = provider
         errors = {}
@@ -184,12 +204,22 @@ class TranscriptSegmentSerializer(serializers.Serializer):
     end = serializers.FloatField(help_text="seconds")
 
 
+class PodcastSourceSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    type = serializers.ChoiceField(choices=["url", "text", "file"])
+    title = serializers.CharField(allow_null=True)
+    characters = serializers.IntegerField()
+
+
 class PodcastDetailSerializer(PodcastSummarySerializer):
     noteContent = serializers.CharField(source="note_content")
     transcript = TranscriptSegmentSerializer(many=True, allow_null=True)
+    sources = PodcastSourceSerializer(
+        many=True, help_text="The sources the episode was written from, as they were then."
+    )
 
     class Meta(PodcastSummarySerializer.Meta):
-        fields = [*PodcastSummarySerializer.Meta.fields, "noteContent", "transcript"]
+        fields = [*PodcastSummarySerializer.Meta.fields, "noteContent", "transcript", "sources"]
 
 
 class PodcastCreatedSerializer(serializers.Serializer):

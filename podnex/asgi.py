@@ -32,7 +32,7 @@ django_application = SyncChainASGIHandler()
 
 
 class BodyLimitASGI:
-    """Refuses an /api/ request body larger than API_MAX_BODY_BYTES as it streams in.
+    """Refuses an /api/ request body larger than its limit (`body_limit`) as it streams in.
 
     Django's ASGI handler reads the whole body (to a temporary file) before any middleware
     runs, so a chunked body without Content-Length would be stored in full first; here the
@@ -44,9 +44,9 @@ class BodyLimitASGI:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or not scope["path"].startswith("/api/"):
             return await self.app(scope, receive, send)
-        from django.conf import settings
+        from podnex.api.middleware import body_limit
 
-        limit = settings.API_MAX_BODY_BYTES
+        limit = body_limit(scope["path"])
         received = 0
         too_large = False
 
@@ -74,7 +74,7 @@ class BodyLimitASGI:
         if too_large and not started:
             from podnex.api.middleware import payload_too_large
 
-            response = payload_too_large()
+            response = payload_too_large(limit)
             await send(
                 {
                     "type": "http.response.start",

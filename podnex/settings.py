@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "apikeys",
     "webhooks_app",
     "idempotency",
+    "sources",
 ]
 
 MIDDLEWARE = [
@@ -300,7 +301,11 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     # hostVoice and guestVoice share one enum, computed from the configured providers.
-    "ENUM_NAME_OVERRIDES": {"VoiceEnum": "podcasts.serializers.voice_choices"},
+    "ENUM_NAME_OVERRIDES": {
+        "VoiceEnum": "podcasts.serializers.voice_choices",
+        "SourceTypeEnum": "sources.serializers.TYPES",
+        "SourceCreateTypeEnum": "sources.serializers.CREATE_TYPES",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "podnex.api.schema.document_plain_views",
@@ -408,8 +413,12 @@ if IS_PRODUCTION and DODO_PAYMENTS_API_KEY and not DODO_PAYMENTS_WEBHOOK_KEY:
 
 # --- Outbound webhooks --------------------------------------------------------------------
 
-# Off in production: a user's URL must not reach loopback, private or link-local addresses.
-WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", False)
+# Off in production: a user's URL (webhooks, sources) must not reach loopback, private or
+# link-local addresses. WEBHOOK_ALLOW_PRIVATE_URLS is the older name of the same switch.
+OUTBOUND_ALLOW_PRIVATE_URLS = env_bool(
+    "OUTBOUND_ALLOW_PRIVATE_URLS", env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", False)
+)
+WEBHOOK_ALLOW_PRIVATE_URLS = OUTBOUND_ALLOW_PRIVATE_URLS
 WEBHOOK_TIMEOUT = env_float("WEBHOOK_TIMEOUT", 10.0)  # seconds, per attempt
 if not 0 < WEBHOOK_TIMEOUT <= 60:
     raise ImproperlyConfigured("WEBHOOK_TIMEOUT must be between 0 and 60 seconds")
@@ -425,6 +434,32 @@ WEBHOOK_MAX_ENDPOINTS = env_int("WEBHOOK_MAX_ENDPOINTS", 100, minimum=1)  # per 
 WEBHOOK_QUEUE = env_str("WEBHOOK_QUEUE", "webhooks")
 # After rotation the previous secret still signs (a second signature) for this long.
 WEBHOOK_SECRET_GRACE = env_int("WEBHOOK_SECRET_GRACE", 24 * 3600, minimum=0)  # seconds
+
+# --- Sources (URLs and uploads turned into speakable text) ---------------------------------
+
+# Largest upload or download; an upload over it gets 413 before it is stored, a download
+# is cut off while it streams.
+SOURCE_MAX_BYTES = env_int("SOURCE_MAX_BYTES", 20_000_000, minimum=1024)
+SOURCE_FETCH_TIMEOUT = env_float("SOURCE_FETCH_TIMEOUT", 30.0)  # seconds for a whole download
+if not 0 < SOURCE_FETCH_TIMEOUT <= 600:
+    raise ImproperlyConfigured("SOURCE_FETCH_TIMEOUT must be between 0 and 600 seconds")
+# What a DOCX or EPUB may expand to when unzipped (a zip bomb expands far beyond).
+SOURCE_MAX_UNZIPPED_BYTES = env_int("SOURCE_MAX_UNZIPPED_BYTES", 200_000_000, minimum=1024)
+# Clean text kept per source; longer documents are cut at a paragraph boundary.
+SOURCE_MAX_CHARS = env_int("SOURCE_MAX_CHARS", 1_000_000, minimum=1000)
+# Less readable text than this (after cleaning) fails the source: an empty, paywalled or
+# script-only page, or a scan without a text layer.
+SOURCE_MIN_CHARS = env_int("SOURCE_MIN_CHARS", 200, minimum=1)
+SOURCE_MAX_PER_PODCAST = env_int("SOURCE_MAX_PER_PODCAST", 10, minimum=1)
+# Characters of source text one podcast hands its script writer, shared fairly between its
+# sources; the writer then summarises in parts what exceeds SCRIPT_NOTES_BUDGET_CHARS.
+SOURCE_NOTES_MAX_CHARS = env_int("SOURCE_NOTES_MAX_CHARS", 200_000, minimum=1000)
+# A source still pending this long (its worker died) is failed by the cleanup.
+SOURCE_PENDING_TIMEOUT = env_int("SOURCE_PENDING_TIMEOUT", 1800, minimum=60)  # seconds
+# Upload routes read bodies up to the upload cap (plus multipart overhead) instead of
+# API_MAX_BODY_BYTES.
+API_UPLOAD_PATHS = ("/api/v1/sources",)
+API_UPLOAD_MAX_BODY_BYTES = SOURCE_MAX_BYTES + 64 * 1024
 
 # --- Storage ------------------------------------------------------------------------------
 

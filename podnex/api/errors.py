@@ -138,3 +138,15 @@ def handler400(request, exception=None) -> JsonResponse:
 
 def handler403(request, exception=None) -> JsonResponse:
     return json_error(request, "Forbidden", "forbidden", 403)
+
+
+class PayloadTooLarge(DomainError):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    code = "payload_too_large"
+    message = "Too large"
+
+
+class UnsupportedMediaType(DomainError):
+    status_code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
+    code = "unsupported_media_type"
+    message = "Unsupported media type"

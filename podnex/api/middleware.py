@@ -82,9 +82,19 @@ def _set_headers(response: HttpResponse, window: ratelimit.Window) -> None:
     response["X-RateLimit-Reset"] = str(int(window.reset_at))  # epoch seconds
 
 
+def body_limit(path: str) -> int:
+    """Largest body an /api/ path reads: upload routes (API_UPLOAD_PATHS) take files up to
+    API_UPLOAD_MAX_BODY_BYTES, everything else API_MAX_BODY_BYTES."""
+    from django.conf import settings
+
+    if path.rstrip("/") in settings.API_UPLOAD_PATHS:
+        return settings.API_UPLOAD_MAX_BODY_BYTES
+    return settings.API_MAX_BODY_BYTES
+
+
 class RequestBodyLimitMiddleware:
     """413 in the error shape for an /api/ request whose declared body is larger than
-    API_MAX_BODY_BYTES, before anything reads or parses it. Bodies sent without a
+    its `body_limit`, before anything reads or parses it. Bodies sent without a
     Content-Length (chunked) are counted as they arrive by `podnex.asgi.BodyLimitASGI`
     under ASGI, and by Django's DATA_UPLOAD_MAX_MEMORY_SIZE (set to the same figure)
     otherwise."""
@@ -93,8 +103,6 @@ class RequestBodyLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from django.conf import settings
-
         if request.path.startswith("/api/"):
             try:
                 length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -102,19 +110,21 @@ class RequestBodyLimitMiddleware:
                 return JsonResponse(
                     error_body("Invalid Content-Length header", "malformed_request"), status=400
                 )
-            if length > settings.API_MAX_BODY_BYTES:
-                return payload_too_large()
+            limit = body_limit(request.path)
+            if length > limit:
+                return payload_too_large(limit)
         return self.get_response(request)
 
 
-def payload_too_large() -> JsonResponse:
+def payload_too_large(limit: int | None = None) -> JsonResponse:
     from django.conf import settings
 
+    limit = limit or settings.API_MAX_BODY_BYTES
     return JsonResponse(
         error_body(
-            f"Request body too large (at most {settings.API_MAX_BODY_BYTES} bytes)",
+            f"Request body too large (at most {limit} bytes)",
             "payload_too_large",
-            maxBytes=settings.API_MAX_BODY_BYTES,
+            maxBytes=limit,
         ),
         status=413,
     )
