@@ -233,28 +233,35 @@ def source_extract(*, source_id: str) -> Source | None:
     return _finish(source, readable=readable, size=size)
 
 
+def url_read(url: str) -> tuple[Readable, int]:
+    """Fetch `url` (SSRF-guarded, size- and time-capped) and read it: (readable, bytes)."""
+    fetched = outbound.fetch(
+        url,
+        max_bytes=settings.SOURCE_MAX_BYTES,
+        timeout=settings.SOURCE_FETCH_TIMEOUT,
+        accept=FETCH_ACCEPT,
+    )
+    if not fetched.body.strip():
+        raise extraction.ExtractionFailed("The page is empty")
+    claimed = sniffing.claimed_kind(
+        media_type=fetched.content_type, filename=urlsplit(fetched.url).path
+    )
+    try:
+        # Servers often send a wrong or generic Content-Type: the bytes decide.
+        readable = document_read(
+            fetched.body, claimed=claimed, charset=fetched.charset, strict=False
+        )
+    except sniffing.UnsupportedType as exc:
+        shown = fetched.content_type or "no content type"
+        raise sniffing.UnsupportedType(
+            f"The URL does not point to a readable document ({shown}): {exc}"
+        ) from None
+    return readable, len(fetched.body)
+
+
 def _read(source: Source) -> tuple[Readable, int]:
     if source.type == SourceType.URL:
-        fetched = outbound.fetch(
-            source.url,
-            max_bytes=settings.SOURCE_MAX_BYTES,
-            timeout=settings.SOURCE_FETCH_TIMEOUT,
-            accept=FETCH_ACCEPT,
-        )
-        if not fetched.body.strip():
-            raise extraction.ExtractionFailed("The page is empty")
-        claimed = sniffing.claimed_kind(
-            media_type=fetched.content_type, filename=urlsplit(fetched.url).path
-        )
-        try:
-            # Servers often send a wrong or generic Content-Type: the bytes decide.
-            readable = document_read(
-                fetched.body, claimed=claimed, charset=fetched.charset, strict=False
-            )
-        except sniffing.UnsupportedType as exc:
-            shown = fetched.content_type or "no content type"
-            raise sniffing.UnsupportedType(f"The URL does not point to a document ({shown}): {exc}")
-        return readable, len(fetched.body)
+        return url_read(source.url)
     with default_storage.open(source.file_key, "rb") as handle:
         data = handle.read(settings.SOURCE_MAX_BYTES + 1)
     claimed = sniffing.claimed_kind(filename=source.filename)
@@ -399,16 +406,21 @@ def sources_for_podcast(*, user, source_ids: list[str]) -> list[Source]:
 
 
 def sources_notes(sources: list[Source], *, notes: str = "") -> str:
-    """The notes a podcast's writer gets: the pasted notes (if any), then each source as a
-    section headed by its title. Together they hold at most SOURCE_NOTES_MAX_CHARS of
-    source text, shared fairly: short sources whole, long ones cut to an equal share (the
-    writer then summarises in parts whatever exceeds its own budget)."""
-    shares = fair_shares([s.characters for s in sources], settings.SOURCE_NOTES_MAX_CHARS)
+    """The notes a podcast's writer gets from its sources (see `notes_compose`)."""
+    return notes_compose([(s.title, s.text) for s in sources], notes=notes)
+
+
+def notes_compose(documents: list[tuple[str | None, str]], *, notes: str = "") -> str:
+    """The pasted notes (if any), then each document as a section headed by its title.
+    Together they hold at most SOURCE_NOTES_MAX_CHARS of document text, shared fairly:
+    short documents whole, long ones cut to an equal share (the writer then summarises in
+    parts whatever exceeds its own budget)."""
+    shares = fair_shares([len(text) for _, text in documents], settings.SOURCE_NOTES_MAX_CHARS)
     parts = [notes.strip()] if notes.strip() else []
-    for source, share in zip(sources, shares):
-        text = source.text if len(source.text) <= share else _cut(source.text, share)
-        title = re.sub(r"\s+", " ", source.title or "Untitled source").strip()
-        # The source's title heads its section; its own headings go one level down.
+    for (title, text), share in zip(documents, shares):
+        text = text if len(text) <= share else _cut(text, share)
+        title = re.sub(r"\s+", " ", title or "Untitled source").strip()
+        # The document's title heads its section; its own headings go one level down.
         body = _HEADING.sub(r"#\1 ", text)
         parts.append(f"# {title}\n\n{body}")
     return "\n\n".join(parts)

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from charset_normalizer import from_bytes
 
+from sources.speakable import guess_format
+
 PDF, DOCX, EPUB = "pdf", "docx", "epub"
 HTML, MARKDOWN, RST, PLAIN = "html", "markdown", "rst", "plain"
 TEXT_KINDS = (HTML, MARKDOWN, RST, PLAIN)
@@ -196,13 +198,26 @@ def text_decode(data: bytes, declared_charset: str | None = None) -> str | None:
                 return _if_text(data[: exc.start].decode(encoding))
         except LookupError:
             continue
-    best = from_bytes(data[:200_000]).best()
-    if best is None:
+    matches = list(from_bytes(data[:200_000]))
+    if not matches:
         return None
+    best = matches[0]
+    # Short samples often fit several code pages equally well: prefer the most common.
+    for match in matches:
+        if (
+            match.encoding in _COMMON
+            and match.chaos <= best.chaos
+            and match.coherence >= best.coherence
+        ):
+            best = match
+            break
     try:
         return _if_text(data.decode(best.encoding, errors="replace"))
     except LookupError:
         return None
+
+
+_COMMON = ("cp1252", "latin_1", "iso8859_15")
 
 
 def _if_text(text: str) -> str | None:
@@ -214,10 +229,6 @@ def _if_text(text: str) -> str | None:
 _HTML_START = re.compile(
     r"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body)\b", re.I | re.S
 )
-_HTML_TAGS = re.compile(r"<(p|div|h[1-6]|article|section|br|ul|li|a\s)[\s>]", re.I)
-_RST_UNDERLINE = re.compile(r"^([^\s].*)\n([=\-~^\"'`#*+]{3,})\s*$", re.M)
-_RST_DIRECTIVE = re.compile(r"^\.\. [\w:-]+::", re.M)
-_MD_SIGNS = re.compile(r"^(#{1,6} \S|```|\s*[-*+] \S|\s*\d+\. \S)|\[[^\]]+\]\([^)]+\)", re.M)
 
 
 def _text_kind(text: str, claimed: str | None) -> str:
@@ -226,12 +237,4 @@ def _text_kind(text: str, claimed: str | None) -> str:
         return HTML
     if claimed in TEXT_KINDS:
         return claimed
-    if len(_HTML_TAGS.findall(head)) >= 3:
-        return HTML
-    if _RST_DIRECTIVE.search(head) or any(
-        len(m.group(2)) >= len(m.group(1).rstrip()) for m in _RST_UNDERLINE.finditer(head)
-    ):
-        return RST
-    if _MD_SIGNS.search(head):
-        return MARKDOWN
-    return PLAIN
+    return guess_format(head)  # the normaliser's own reading of the markup
