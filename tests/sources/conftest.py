@@ -1,0 +1,1 @@
+from tests.ops.conftest import asgi_server, moto_server, s3, s3_endpoint  # noqa: F401
