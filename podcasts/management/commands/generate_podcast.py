@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -133,6 +134,7 @@ def _read_source(item: str) -> tuple[str | None, str]:
     try:
         if _is_url(item):
             readable, _ = url_read(item)
+            readable.title = readable.title or urlsplit(item).hostname
         else:
             path = Path(item)
             readable = document_read(
