@@ -46,6 +46,10 @@ class UnsafeUrl(ValueError):
     """The URL may not be called; the message says why, in words a user can act on."""
 
 
+class Unresolvable(UnsafeUrl):
+    """The host name does not resolve (no network, or no such host)."""
+
+
 @dataclass(frozen=True)
 class Target:
     scheme: str
@@ -174,9 +178,9 @@ def url_resolve(url: str) -> tuple[Target, list[IPAddress]]:
         try:
             addresses = _resolve(target.host, target.port)
         except (OSError, UnicodeError) as exc:
-            raise UnsafeUrl(f"Cannot resolve {target.host}: {exc}") from None
+            raise Unresolvable(f"Cannot resolve {target.host}: {exc}") from None
         if not addresses:
-            raise UnsafeUrl(f"Cannot resolve {target.host}")
+            raise Unresolvable(f"Cannot resolve {target.host}")
     if not private_allowed():
         for ip in addresses:
             if address_is_forbidden(ip):
@@ -245,6 +249,10 @@ def fetch(
     while True:
         try:
             target, addresses = url_resolve(url)
+        except Unresolvable as exc:
+            raise FetchError(
+                f"Cannot reach the site: {exc} (is the network up, is the address right?)"
+            ) from None
         except UnsafeUrl as exc:
             raise FetchError(f"Refused: {exc}") from None
         response, pool = _get_pinned(target, addresses, accept, user_agent, deadline)

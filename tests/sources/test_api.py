@@ -10,6 +10,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from sources.models import Source, SourceStatus
+from tests.factories import UserFactory
 from tests.podcasts.test_validation import assert_error
 from tests.sources import documents as docs
 
@@ -213,3 +214,26 @@ def test_a_failed_source_shows_why(owner_client, owner):
     )
     body = owner_client.get(f"{URL}/{source.id}").json()["source"]
     assert body["status"] == "failed" and "HTTP 404" in body["error"]
+
+
+def test_the_schema_describes_both_ways_of_creating_a_source(anon_client, db):
+    response = anon_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    schema = response.json()
+    create = schema["paths"]["/api/v1/sources"]["post"]
+    content = create["requestBody"]["content"]
+    assert set(content) >= {"application/json", "multipart/form-data"}
+    assert {"201", "413", "415"} <= set(create["responses"])
+    for path in ("/api/v1/sources/{source_id}", "/api/v1/sources/{source_id}/text"):
+        assert path in schema["paths"]
+    podcast = schema["components"]["schemas"]["PodcastCreateRequest"]["properties"]
+    assert podcast["sourceIds"]["maxItems"] == 10
+
+
+def test_the_admin_lists_sources_with_filters(owner, db, client):
+    staff = UserFactory(email="admin@example.com", is_staff=True, is_superuser=True)
+    Source.objects.create(user=owner, type="TEXT", title="Bees", status=SourceStatus.READY)
+    client.force_login(staff)
+    page = client.get("/admin/sources/source/", {"status__exact": "READY", "type__exact": "TEXT"})
+    assert page.status_code == 200
+    assert b"Bees" in page.content
+    assert b"delete_selected" not in page.content  # a bulk delete would leave files behind

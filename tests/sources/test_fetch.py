@@ -190,3 +190,10 @@ def test_webhooks_still_honour_the_old_setting_name(settings):
     settings.OUTBOUND_ALLOW_PRIVATE_URLS = False
     settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
     assert outbound.url_check("http://127.0.0.1:9/hook")
+
+
+def test_a_name_that_does_not_resolve_fails_saying_so(owner):
+    # .invalid never resolves (RFC 6761): what every URL looks like with no network.
+    source = read(owner, "https://no-such-host.invalid/article")
+    assert source.status == SourceStatus.FAILED
+    assert source.error.startswith("Cannot reach the site: Cannot resolve no-such-host.invalid")
