@@ -22,6 +22,7 @@ from podcasts.models import (
     PodcastJob,
     PodcastStatus,
 )
+from podnex import durations
 from podnex.api.errors import Conflict, NotFound
 from sources.services import source_summary, sources_for_podcast, sources_notes
 from webhooks_app import services as webhooks
@@ -32,9 +33,7 @@ logger = logging.getLogger(__name__)
 
 def estimated_time(duration: str) -> int:
     """Seconds a job of this length usually takes, end to end."""
-    if duration == PodcastDuration.LONG:
-        return settings.ESTIMATED_TIME_LONG
-    return settings.ESTIMATED_TIME_SHORT
+    return durations.estimated_job_seconds(duration)
 
 
 def podcast_get(*, user, podcast_id: str) -> Podcast:
