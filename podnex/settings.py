@@ -515,6 +515,11 @@ RATE_LIMIT_BURSTS = {
         env_int("PODCAST_CREATE_BURST_MAX", 10, minimum=1),
         env_int("PODCAST_CREATE_BURST_WINDOW_SECONDS", 60, minimum=1),
     ),
+    # Each URL source is a fetch from our servers: bounded per user, like podcasts.
+    "source_create": (
+        env_int("SOURCE_CREATE_BURST_MAX", 30, minimum=1),
+        env_int("SOURCE_CREATE_BURST_WINDOW_SECONDS", 60, minimum=1),
+    ),
 }
 
 # --- API keys -----------------------------------------------------------------------------

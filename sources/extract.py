@@ -77,7 +77,6 @@ def html_extract(html: str) -> Extracted:
         include_images=False,
         include_links=False,
         include_comments=False,
-        deduplicate=True,
     )
     if not text or not text.strip():
         raise ExtractionFailed(

@@ -26,6 +26,7 @@ CREATE_ERRORS = {**ERROR_RESPONSES, 413: ErrorSerializer, 415: ErrorSerializer}
 class SourceListCreateView(APIView):
     # Sources feed podcasts: the podcast scopes cover them.
     required_scopes = {"GET": scopes.PODCAST_READ, "POST": scopes.PODCAST_CREATE}
+    burst_limits = {"POST": "source_create"}
     parser_classes = [JSONParser, parsers.MultiPartParser]
 
     @extend_schema(

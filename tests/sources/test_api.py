@@ -237,3 +237,16 @@ def test_the_admin_lists_sources_with_filters(owner, db, client):
     assert page.status_code == 200
     assert b"Bees" in page.content
     assert b"delete_selected" not in page.content  # a bulk delete would leave files behind
+
+
+def test_creating_sources_has_its_own_burst_limit(owner_client, settings):
+    settings.RATE_LIMIT_BURSTS = {**settings.RATE_LIMIT_BURSTS, "source_create": (2, 60)}
+    for _ in range(2):
+        assert (
+            owner_client.post(URL, {"type": "text", "text": PROSE}, format="json").status_code
+            == 201
+        )
+    refused = owner_client.post(URL, {"type": "text", "text": PROSE}, format="json")
+    assert_error(refused, 429, "rate_limited")
+    assert int(refused["Retry-After"]) > 0
+    assert owner_client.get(URL).status_code == 200  # reading is not limited by it

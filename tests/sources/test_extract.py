@@ -185,3 +185,10 @@ def test_notes_compose_heads_each_source_and_stays_within_budget(settings):
     assert notes.startswith("My own notes.\n\n# Short one\n\nBees dance")
     assert "\n# Long one\n\n## Part\n\n" in notes  # its headings moved one level down
     assert len(notes) < 3000 + 200
+
+
+def test_the_same_page_read_twice_gives_the_same_text(text):
+    # trafilatura can drop text it has seen before in the process (its deduplication):
+    # two users adding the same page must both get all of it.
+    page = docs.make_html_page(text).encode()
+    assert document_read(page).text == document_read(page).text
