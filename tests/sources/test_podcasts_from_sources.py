@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from billing.models import UsageRecord
-from podcasts.models import Podcast
+from podcasts.models import Podcast, PodcastStatus
+from podcasts.pipeline.generate import podcast_generate
 from sources.models import Source, SourceStatus, SourceType
 from tests.podcasts.test_validation import assert_error
 
@@ -121,3 +122,20 @@ def test_many_long_sources_stay_within_the_notes_budget(owner_client, owner, set
     notes = Podcast.objects.get(id=response.json()["podcast"]["id"]).note_content
     assert len(notes) <= 20_000 + 10 * 20  # the budget plus the titles
     assert all(f"# Part {i}\n" in notes for i in range(10))  # every source has its share
+
+
+def test_the_openai_writer_gets_each_source_under_its_title(
+    owner_client, two_sources, openai_server, unreal
+):
+    response = owner_client.post(
+        URL, {"sourceIds": [s.id for s in two_sources], "ttsProvider": "unreal"}, format="json"
+    )
+    podcast = Podcast.objects.get(id=response.json()["podcast"]["id"])
+    podcast_generate(podcast_id=podcast.id, job_id=podcast.jobs.get().job_id)
+    podcast.refresh_from_db()
+    assert podcast.status == PodcastStatus.COMPLETED, podcast.error
+
+    (chat,) = openai_server.to("/v1/chat/completions")
+    prompt = "\n".join(m["content"] for m in chat.json["messages"])
+    assert "# Waggle dance\n\n## How\n\nBees dance to show where flowers are." in prompt
+    assert "# Hive life\n\nA colony has one queen and thousands of workers." in prompt
