@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.urls import reverse
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers
 
 from podcasts.languages import LANGUAGES
@@ -27,7 +28,7 @@ class PodcastCreateSerializer(serializers.Serializer):
         help_text="The notes; optional when sourceIds are given (then they come first).",
     )
     sourceIds = serializers.ListField(
-        child=StrictCharField(max_length=40),
+        child=serializers.RegexField(r"^[a-z0-9]{1,40}$", help_text="A source id"),
         required=False,
         min_length=1,
         max_length=settings.SOURCE_MAX_PER_PODCAST,
@@ -112,6 +113,17 @@ class PodcastCreateSerializer(serializers.Serializer):
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
+
+
+class PodcastCreateSchema(OpenApiSerializerExtension):
+    """The schema states what `validate` enforces: noteContent, sourceIds, or both."""
+
+    target_class = PodcastCreateSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        schema["anyOf"] = [{"required": ["noteContent"]}, {"required": ["sourceIds"]}]
+        return schema
 
 
 class PodcastListQuerySerializer(serializers.Serializer):

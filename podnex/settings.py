@@ -305,6 +305,8 @@ SPECTACULAR_SETTINGS = {
         "VoiceEnum": "podcasts.serializers.voice_choices",
         "SourceTypeEnum": "sources.serializers.TYPES",
         "SourceCreateTypeEnum": "sources.serializers.CREATE_TYPES",
+        "SourceUrlTypeEnum": ["url"],
+        "SourceTextTypeEnum": ["text"],
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
 from podnex.api.fields import HttpUrlField, StrictCharField
@@ -15,29 +15,42 @@ STATUSES = [s.lower() for s in SourceStatus.values]
 TEXT_FORMATS = ["markdown", "plain", "html", "rst"]
 
 
-class SourceCreateSerializer(serializers.Serializer):
-    """JSON body: a URL to read, or pasted text. (Files come as multipart/form-data.)"""
+class SourceKindSerializer(serializers.Serializer):
+    """The `type` of a JSON body, read first to pick the serializer of the rest."""
 
     type = serializers.ChoiceField(choices=CREATE_TYPES)
-    url = HttpUrlField(required=False, max_length=2000, help_text='For type "url".')
-    text = StrictCharField(
-        required=False,
-        trim_whitespace=True,
-        max_length=settings.SOURCE_MAX_CHARS,
-        help_text='For type "text".',
-    )
-    format = serializers.ChoiceField(
-        choices=TEXT_FORMATS,
-        default="markdown",
-        help_text='For type "text": how to read the markup (plain: none).',
+
+
+class SourceUrlSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["url"])
+    url = HttpUrlField(
+        max_length=2000,
+        help_text="A public http(s) page or file (HTML, PDF, DOCX, EPUB, text), read in the "
+        "background.",
     )
     title = StrictCharField(required=False, allow_null=True, allow_blank=True, max_length=300)
 
-    def validate(self, attrs: dict) -> dict:
-        field = "url" if attrs["type"] == "url" else "text"
-        if not attrs.get(field):
-            raise serializers.ValidationError({field: [f'Required for type "{attrs["type"]}".']})
-        return attrs
+
+class SourceTextSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["text"])
+    text = StrictCharField(
+        trim_whitespace=True,
+        max_length=settings.SOURCE_MAX_CHARS,
+        help_text=f"Pasted text; after cleaning it must hold at least {settings.SOURCE_MIN_CHARS} "
+        "readable characters.",
+    )
+    format = serializers.ChoiceField(
+        choices=TEXT_FORMATS, default="markdown", help_text="How to read the markup (plain: none)."
+    )
+    title = StrictCharField(required=False, allow_null=True, allow_blank=True, max_length=300)
+
+
+# The JSON body's schema: one of the two shapes, told apart by `type`.
+SOURCE_CREATE_JSON = PolymorphicProxySerializer(
+    component_name="SourceCreate",
+    serializers={"url": SourceUrlSerializer, "text": SourceTextSerializer},
+    resource_type_field_name="type",
+)
 
 
 class SourceUploadSerializer(serializers.Serializer):

@@ -384,15 +384,16 @@ def _older_than(key: str, cutoff: datetime) -> bool:
 
 
 def sources_for_podcast(*, user, source_ids: list[str]) -> list[Source]:
-    """The caller's sources in the order given: 400 naming ids that are not theirs (or do
-    not exist), 409 naming sources not ready."""
+    """The caller's sources in the order given: 404 naming ids that are not theirs or do
+    not exist (as everywhere, another user's source is simply not found), 409 naming
+    sources not ready."""
     found = {s.id: s for s in Source.objects.filter(user=user, id__in=source_ids)}
     missing = [source_id for source_id in source_ids if source_id not in found]
     if missing:
-        raise InvalidInput(
-            f"Unknown source ids: {', '.join(missing)}",
-            code="validation_error",
-            details={"sourceIds": [f"Unknown source id: {source_id}" for source_id in missing]},
+        raise NotFound(
+            f"Sources not found: {', '.join(missing)}",
+            code="source_not_found",
+            sourceIds=missing,
         )
     sources = [found[source_id] for source_id in source_ids]
     not_ready = [s for s in sources if s.status != SourceStatus.READY]

@@ -7,6 +7,7 @@ from rest_framework import parsers, serializers
 from rest_framework.views import APIView
 
 from apikeys import scopes
+from apikeys.schema import AutoSchema
 from podnex.api.errors import Conflict
 from podnex.api.pagination import PaginationSerializer
 from podnex.api.parsers import JSONParser
@@ -14,19 +15,34 @@ from podnex.api.responses import ERROR_RESPONSES, ErrorSerializer, envelope, ok,
 from sources import services
 from sources.models import SourceStatus
 from sources.serializers import (
-    SourceCreateSerializer,
+    SOURCE_CREATE_JSON,
+    SourceKindSerializer,
     SourceListQuerySerializer,
     SourceSerializer,
+    SourceTextSerializer,
     SourceUploadSerializer,
+    SourceUrlSerializer,
 )
 
 CREATE_ERRORS = {**ERROR_RESPONSES, 413: ErrorSerializer, 415: ErrorSerializer}
+
+
+class RequiredBodySchema(AutoSchema):
+    """POST /sources always needs a body (a JSON shape or an upload); drf-spectacular
+    cannot infer that from a oneOf, so say it."""
+
+    def _get_request_body(self, direction="request"):
+        body = super()._get_request_body(direction)
+        if body and self.method == "POST":
+            body["required"] = True
+        return body
 
 
 class SourceListCreateView(APIView):
     # Sources feed podcasts: the podcast scopes cover them.
     required_scopes = {"GET": scopes.PODCAST_READ, "POST": scopes.PODCAST_CREATE}
     burst_limits = {"POST": "source_create"}
+    schema = RequiredBodySchema()
     parser_classes = [JSONParser, parsers.MultiPartParser]
 
     @extend_schema(
@@ -35,7 +51,7 @@ class SourceListCreateView(APIView):
         "Text is ready at once; URLs and files are read in the background: poll "
         "GET /sources/{id} until `status` is ready or failed (with `error`).",
         request={
-            "application/json": SourceCreateSerializer,
+            "application/json": SOURCE_CREATE_JSON,
             "multipart/form-data": SourceUploadSerializer,
         },
         responses={
@@ -50,12 +66,14 @@ class SourceListCreateView(APIView):
                 user=request.user, upload=data["file"], title=data.get("title") or None
             )
         else:
-            data = validated(SourceCreateSerializer, request.data)
-            if data["type"] == "url":
+            kind = validated(SourceKindSerializer, request.data)["type"]
+            if kind == "url":
+                data = validated(SourceUrlSerializer, request.data)
                 source = services.source_create_url(
                     user=request.user, url=data["url"], title=data.get("title") or None
                 )
             else:
+                data = validated(SourceTextSerializer, request.data)
                 source = services.source_create_text(
                     user=request.user,
                     text=data["text"],

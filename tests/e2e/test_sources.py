@@ -56,4 +56,4 @@ def test_an_episode_from_an_uploaded_docx_and_pdf_speaks_no_markup(live_server, 
     refused = bob.post(
         f"{base}/api/v1/podcasts", json={"sourceIds": [sources[0]["id"]]}, timeout=10
     )
-    assert refused.status_code == 400 and sources[0]["id"] in refused.json()["error"]
+    assert refused.status_code == 404 and sources[0]["id"] in refused.json()["error"]

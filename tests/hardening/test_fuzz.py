@@ -50,11 +50,33 @@ def _expiry_in_the_future(context, body):
     return body
 
 
+# Real prose: a source must hold enough readable text, and an upload's bytes must be a
+# document type (both told from the content, which JSON Schema cannot state).
+PROSE = (
+    "Honey bees perform a waggle dance to tell their sisters where flowers are. The angle "
+    "of the dance shows the direction relative to the sun, and its length the distance. "
+) * 3
+
+
+def _sources_readable(context, body):
+    """A generated upload becomes a real text file, and generated pasted text gets real
+    prose before it (the generated part is still parsed); everything else is kept."""
+    if not isinstance(body, dict):
+        return body
+    if isinstance(body.get("file"), bytes | str):
+        body = {**body, "file": PROSE.encode()}
+    if body.get("type") == "text" and isinstance(body.get("text"), str):
+        body = {**body, "text": PROSE + body["text"]}
+    return body
+
+
 def fuzz(base_url: str, headers: dict[str, str]) -> None:
     """Every operation of the live schema, MAX_EXAMPLES generated cases each (valid and
     invalid data, fixed seed), every schemathesis check; all failures reported at once."""
     schema = schemathesis.openapi.from_url(f"{base_url}/api/schema/", headers=SCHEMA_ACCEPT)
-    schema.hook("map_body")(_expiry_in_the_future)
+    schema.hook("map_body")(
+        lambda context, body: _sources_readable(context, _expiry_in_the_future(context, body))
+    )
     failures: list[str] = []
     operations = 0
     for result in schema.get_all_operations():

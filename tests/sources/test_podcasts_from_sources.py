@@ -65,7 +65,7 @@ def test_a_podcast_from_notes_alone_records_no_sources(owner_client):
     assert detail["sources"] == []
 
 
-def test_unknown_and_other_users_sources_are_a_400_naming_them(
+def test_unknown_and_other_users_sources_are_a_404_naming_them(
     owner_client, other_user, two_sources
 ):
     theirs = ready_source(other_user, "Theirs", "Not yours to use at all.")
@@ -73,9 +73,10 @@ def test_unknown_and_other_users_sources_are_a_400_naming_them(
         owner_client.post(
             URL, {"sourceIds": [two_sources[0].id, theirs.id, "nope"]}, format="json"
         ),
-        400,
-        "validation_error",
+        404,
+        "source_not_found",
     )
+    assert body["sourceIds"] == [theirs.id, "nope"]
     assert theirs.id in body["error"] and "nope" in body["error"]
     assert two_sources[0].id not in body["error"]
     assert not Podcast.objects.exists() and not UsageRecord.objects.exists()
