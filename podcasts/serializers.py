@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.urls import reverse
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers
@@ -28,7 +29,11 @@ class PodcastCreateSerializer(serializers.Serializer):
         help_text="The notes; optional when sourceIds are given (then they come first).",
     )
     sourceIds = serializers.ListField(
-        child=serializers.RegexField(r"^[a-z0-9]{1,40}$", help_text="A source id"),
+        child=StrictCharField(
+            max_length=40,
+            validators=[RegexValidator(r"^[a-z0-9]+$", "Not a source id.")],
+            help_text="A source id",
+        ),
         required=False,
         min_length=1,
         max_length=settings.SOURCE_MAX_PER_PODCAST,
@@ -123,6 +128,8 @@ class PodcastCreateSchema(OpenApiSerializerExtension):
     def map_serializer(self, auto_schema, direction):
         schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
         schema["anyOf"] = [{"required": ["noteContent"]}, {"required": ["sourceIds"]}]
+        if "sourceIds" in schema.get("properties", {}):
+            schema["properties"]["sourceIds"]["uniqueItems"] = True
         return schema
 
 
