@@ -26,6 +26,7 @@ from podcasts.models import (
 from podcasts.serializers import PodcastSummarySerializer
 from podnex.api.errors import Conflict, NotFound
 from podnex.celery import app as celery_app
+from podnex.celery import task_send
 from webhooks_app import services as webhooks
 from webhooks_app.models import WebhookEvent
 
@@ -177,8 +178,7 @@ def _job_send(*, podcast_id: str, job_id: str) -> bool:
     broker is unreachable the request still answers, and `podcast_jobs_requeue_stale`
     sends the job once the broker is back."""
     try:
-        # By name: podcasts.tasks imports this module, so this one cannot import it.
-        celery_app.tasks[GENERATE_TASK].apply_async(args=[podcast_id, job_id], task_id=job_id)
+        task_send(GENERATE_TASK, args=[podcast_id, job_id], task_id=job_id)
     except Exception:  # noqa: BLE001 - kombu raises several types for "no broker"
         logger.exception(
             "broker unreachable: job %s of podcast %s waits for the sweeper", job_id, podcast_id
