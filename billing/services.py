@@ -20,7 +20,6 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Sum
 from django.db.models.functions import Coalesce
@@ -35,6 +34,7 @@ from billing.models import (
     UsageReservation,
 )
 from billing.plans import plan_limits
+from podnex import durations
 
 logger = logging.getLogger(__name__)
 
@@ -106,9 +106,7 @@ def quota_held(subscription: Subscription) -> Held:
 
 def estimated_minutes(duration: str) -> int:
     """Minutes a queued podcast holds until its real length is known."""
-    if duration == "LONG":
-        return settings.ESTIMATED_MINUTES_LONG
-    return settings.ESTIMATED_MINUTES_SHORT
+    return durations.estimated_minutes(duration)
 
 
 def quota_reserve(*, user, podcast_id: str, duration: str) -> UsageReservation:

@@ -24,6 +24,7 @@ from podcasts.models import (
     PodcastStatus,
 )
 from podcasts.serializers import PodcastSummarySerializer
+from podnex import durations
 from podnex.api.errors import Conflict, NotFound
 from podnex.celery import app as celery_app
 from podnex.celery import task_send
@@ -37,9 +38,7 @@ GENERATE_TASK = "podcasts.generate"
 
 def estimated_time(duration: str) -> int:
     """Seconds a job of this length usually takes, end to end."""
-    if duration == PodcastDuration.LONG:
-        return settings.ESTIMATED_TIME_LONG
-    return settings.ESTIMATED_TIME_SHORT
+    return durations.estimated_job_seconds(duration)
 
 
 def podcast_event_emit(*, podcast: Podcast, event: str) -> None:

@@ -20,6 +20,8 @@ def project_apps() -> set[str]:
         config.name.split(".")[0]
         for config in apps.get_app_configs()
         if Path(config.path).resolve().is_relative_to(ROOT)
+        # the venv may live inside the project (make's .venv): installed apps are not ours
+        and "site-packages" not in Path(config.path).parts
     }
 
 
