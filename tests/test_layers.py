@@ -26,9 +26,7 @@ def project_apps() -> set[str]:
         and "site-packages" not in Path(config.path).parts
     }
     packages = {
-        path.parent.name
-        for path in ROOT.glob("*/__init__.py")
-        if path.parent.name not in NOT_APPS
+        path.parent.name for path in ROOT.glob("*/__init__.py") if path.parent.name not in NOT_APPS
     }
     return installed | packages
 
