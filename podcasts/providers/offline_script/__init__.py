@@ -8,9 +8,10 @@ reacts to what was just said, guests or a panel who answer in turns of at most ~
 words, or a narrator alone; `phrases` holds the words around the notes in English,
 Spanish, German and French and makes sure no phrasing comes back more than twice.
 
-Length: the duration rule (podnex.durations) gives a word budget; the writer keeps the
-most informative points that fit the middle of the band. Notes too thin for the band give
-the longest honest episode and a `notes_too_short_for_duration` warning. Output is
+Length: the duration rule (podnex.durations) estimates the minutes a script takes to say;
+the writer keeps the most informative points that fit the middle of the band. Notes too
+thin for the band give the longest honest episode and a `notes_too_short_for_duration`
+warning. Output is
 reproducible: the same notes, duration and speakers give the same script; different
 notes or durations are phrased differently.
 """
@@ -61,7 +62,7 @@ def episode_plan(
     """The plan (lines with their topics), the outline and the warnings: the writer's
     whole work, exposed for the benchmarks that measure it."""
     try:
-        budget = durations.word_budget(duration)
+        durations.duration_key(duration)
     except ValueError as error:
         raise ProviderError(str(error), permanent=True) from error
     outline = parse(notes or "")
@@ -71,9 +72,9 @@ def episode_plan(
         outline.title = title.strip()
     seed = zlib.crc32(f"{notes}\0{duration}\0{speakers}\0{language}".encode())
     composer = Composer(outline, cast(speakers), Phrasebook(phrases_for(language), seed))
-    plan = _fit(composer, outline, budget)
-    words = sum(len(line.text.split()) for line in plan.lines)
-    return plan, outline, _warnings(duration, words, budget)
+    plan, whole = _fit(composer, outline, duration)
+    minutes = durations.spoken_minutes(line.text for line in plan.lines)
+    return plan, outline, _warnings(duration, minutes) if whole else []
 
 
 def _priority(outline: Outline) -> list[int]:
@@ -87,36 +88,46 @@ def _priority(outline: Outline) -> list[int]:
     return [p.order for p in firsts + rest]
 
 
-def _fit(composer: Composer, outline: Outline, budget: durations.WordBudget) -> Plan:
-    """The plan with as many top points as fit the middle of the band (binary search on a
-    prefix of the priority list: words grow with each point added)."""
+GREEDY_TRIES = 40  # points tried one by one after the prefix search, to fill the gap
+
+
+def _fit(composer: Composer, outline: Outline, duration: str) -> tuple[Plan, bool]:
+    """The plan with as many top points as fit the middle of the band, and whether it
+    holds every point of the notes (then a short episode is all the notes allow).
+
+    A binary search finds the longest prefix of the priority list that fits (the spoken
+    length grows with each point added); then the next points are tried one by one, since
+    one long point (a big list) must not keep the smaller ones after it out.
+    """
     priority = _priority(outline)
-    aim = budget.target
+    low, high = durations.band_minutes(duration)
+    aim = (low + high) / 2
 
-    def attempt(count: int) -> tuple[int, Plan]:
-        plan = composer.compose(set(priority[:count]))
-        return sum(len(line.text.split()) for line in plan.lines), plan
+    def attempt(chosen: set[int]) -> tuple[float, Plan]:
+        plan = composer.compose(chosen)
+        return durations.spoken_minutes(line.text for line in plan.lines), plan
 
-    total, plan = attempt(len(priority))
+    total, plan = attempt(set(priority))
     if total <= aim:
-        return plan
+        return plan, True
     lo, hi = 1, len(priority)
-    best = attempt(1)[1]
     while lo < hi:
         middle = (lo + hi + 1) // 2
-        words, candidate = attempt(middle)
-        if words <= aim:
-            lo, best = middle, candidate
+        if attempt(set(priority[:middle]))[0] <= aim:
+            lo = middle
         else:
             hi = middle - 1
-    return best
+    chosen = set(priority[:lo])
+    for order in priority[lo : lo + GREEDY_TRIES]:
+        if attempt(chosen | {order})[0] <= aim:
+            chosen.add(order)
+    return attempt(chosen)[1], False
 
 
-def _warnings(duration: str, words: int, budget: durations.WordBudget) -> list[dict]:
-    if words >= budget.low:
-        return []
+def _warnings(duration: str, minutes: float) -> list[dict]:
     low, high = durations.band_minutes(duration)
-    minutes = durations.minutes_of(words)
+    if minutes >= low:
+        return []
     return [
         {
             "code": "notes_too_short_for_duration",
