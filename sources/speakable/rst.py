@@ -88,7 +88,7 @@ def _items(node: nodes.Element) -> list[str]:
     for item in node.children:
         if not isinstance(item, nodes.list_item):
             continue
-        texts = [_words(p) for p in item.children if isinstance(p, nodes.paragraph)]
+        texts = [_words(p) for p in item.children if _visible_paragraph(p)]
         text = " ".join(t for t in texts if t)
         if text and not looks_like_code(text):
             items.append(text)
@@ -105,7 +105,8 @@ def _pairs(node: nodes.Element) -> list[str]:
         if not isinstance(entry, nodes.Element) or len(entry.children) < 2:
             continue
         term = _words(entry.children[0]).rstrip(":").strip()
-        body = " ".join(_words(p) for p in entry.children[-1].findall(nodes.paragraph))
+        paragraphs = entry.children[-1].findall(nodes.paragraph)
+        body = " ".join(_words(p) for p in paragraphs if _visible_paragraph(p))
         if term and body and not looks_like_code(body):
             pairs.append(f"{term}: {body}")
     return pairs
@@ -135,7 +136,12 @@ def _words(node: nodes.Node) -> str:
     return clean_text("".join(parts).replace("\n", " "))
 
 
-def _inside_dropped(text: nodes.Text, stop: nodes.Node) -> bool:
+def _visible_paragraph(node: nodes.Node) -> bool:
+    """A paragraph a reader sees: not one of docutils' own messages about the input."""
+    return isinstance(node, nodes.paragraph) and not _inside_dropped(node, None)
+
+
+def _inside_dropped(text: nodes.Node, stop: nodes.Node | None) -> bool:
     parent = text.parent
     while parent is not None and parent is not stop:
         if isinstance(parent, _DROPPED):

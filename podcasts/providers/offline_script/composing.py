@@ -46,6 +46,7 @@ class Plan:
 
     lines: list[ScriptLine] = field(default_factory=list)
     topics: list[int] = field(default_factory=list)
+    template_uses: dict[str, int] = field(default_factory=dict)  # "key: template" -> uses
 
     def say(self, speaker: Speaker, text: str, topic: int = -1) -> None:
         text = " ".join(text.split())
@@ -72,6 +73,7 @@ class Composer:
 
     def compose(self, chosen: set[int]) -> Plan:
         self.book.uses.clear()
+        self.book.keys.clear()
         self.said_phrases.clear()
         self.code_notes = 0
         self.book.random.seed(self.book.seed)
@@ -83,11 +85,13 @@ class Composer:
         topics = [(n, t, points) for n, t, points in topics if _speakable(points)]
         if not self.others:
             self._monologue(plan, topics)
-            return plan
-        self._opening(plan, [t for _, t, _ in topics])
-        for position, (number, topic, points) in enumerate(topics):
-            self._topic(plan, number, topic, points, first=position == 0)
-        self._closing(plan, [t for _, t, _ in topics])
+        else:
+            self._opening(plan, [t for _, t, _ in topics])
+            for position, (number, topic, points) in enumerate(topics):
+                self._topic(plan, number, topic, points, first=position == 0)
+            self._closing(plan, [t for _, t, _ in topics])
+        keys = self.book.keys
+        plan.template_uses = {f"{keys[t]}: {t}": n for t, n in self.book.uses.items()}
         return plan
 
     def _monologue(self, plan: Plan, topics: list[tuple[int, Topic, list[Point]]]) -> None:
@@ -150,6 +154,8 @@ class Composer:
             if index:
                 answerer = self._react(plan, number, previous, answerer)
             lead = self.book.pick("answer_lead") if index == 0 else self.book.pick("continue")
+            if self._starts_enumerated(turn):
+                lead = ""  # "Also, Fifth, ..." reads wrong
             plan.say(answerer, self._joined(lead, turn), number)
             previous = turn
         self.last_answerer = answerer
@@ -222,23 +228,33 @@ class Composer:
         return self.book.pick("react_plain")
 
     def _mid_sentence(self, phrase: str) -> str:
+        """A phrase or title as written mid-sentence: "History of the software" becomes
+        "history of the software", "Open Collective" and "Flake8 rules" stay."""
         words = phrase.split()
         first = words[0] if words else ""
-        plain = first[:1].isupper() and first[1:].islower()
         name = len(words) > 1 and words[1][:1].isupper()  # "Open Collective"
-        if plain and not name and first.lower() in self.outline.lower_words:
+        if self._lowerable(first) and not name:
             return phrase[:1].lower() + phrase[1:]
         return phrase
 
+    def _lowerable(self, word: str) -> bool:
+        bare = word.rstrip(",.:;!?")
+        plain = bool(re.fullmatch(r"[A-Z][a-z']*", bare)) and bare != "I"
+        return plain and bare.lower() not in self.outline.names
+
+    def _starts_enumerated(self, text: str) -> bool:
+        first = text.split(" ", 1)[0].rstrip(",:").lower()
+        return first in self.table["ordinals"]
+
     def _joined(self, lead: str, text: str) -> str:
         """A lead-in ("Also, ") before a sentence, lower-casing its first word unless that
-        word may be a name."""
-        if not lead:
+        word may be a name; none before a sentence with its own ("However, ...")."""
+        first_word = text.split(" ", 1)[0].rstrip(",").lower()
+        if not lead or first_word in _CONNECTIVES:
             return text
         if lead.endswith(", ") or lead.endswith(" ") and not lead.endswith(". "):
             first = text.split(" ", 1)[0]
-            common = first.lower() in self.outline.lower_words or first.lower() in _COMMON_STARTS
-            if re.fullmatch(r"[A-Z][a-z']*", first) and common and first != "I":
+            if self._lowerable(first) or first.lower() in _COMMON_STARTS:
                 text = text[:1].lower() + text[1:]
         return lead + text
 
@@ -277,18 +293,26 @@ class Composer:
             series = book.series([self._mid_sentence(i) for i in items])
             text = book.pick("enumerate", count=count, items=series)
             return [text or f"{series[:1].upper()}{series[1:]}."]
-        texts = [book.pick("enumerate_long", count=count)]
+        intro = book.pick("enumerate_long", count=count)
         ordinals = self.table["ordinals"]
+        texts = []
         for index, item in enumerate(items):
             lead = self.table["ordinal_lead"].format(Ordinal=ordinals[index].capitalize())
             texts.append(f"{lead}{self._mid_sentence(item)}.")
-        return [t for t in texts if t]
+        if intro:  # the announcement and the first point in one breath
+            texts[0] = f"{intro} {texts[0]}"
+        return texts
 
 
 def _speakable(points: list[Point]) -> bool:
     return any(p.kind != "code" for p in points)
 
 
+_CONNECTIVES = set(
+    """also and but so then however beyond besides plus moreover furthermore additionally
+    instead otherwise still yet thus therefore meanwhile finally first second next third
+    lastly similarly likewise nevertheless nonetheless though although""".split()
+)
 _COMMON_STARTS = set(
     """the a an it this that these those there they we you its in on at for with when if
     some many most each every all both one two three four five six seven eight nine ten

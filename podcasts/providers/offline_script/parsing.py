@@ -54,7 +54,12 @@ class Topic:
 
     @property
     def text(self) -> str:
-        return " ".join(" ".join([p.text, *p.items]) for p in self.points)
+        return " ".join(_point_text(p) for p in self.points)
+
+
+def _point_text(point: Point) -> str:
+    items = ", ".join(point.items)
+    return " ".join(part for part in (point.text, f"{items}." if items else "") if part)
 
 
 @dataclass
@@ -62,6 +67,7 @@ class Outline:
     title: str
     topics: list[Topic]
     lower_words: set[str]  # words the notes write in lower case: not names
+    names: set[str] = field(default_factory=set)  # capitalised mid-sentence: maybe names
 
     def points(self) -> list[Point]:
         return [p for topic in self.topics for p in topic.points]
@@ -117,7 +123,8 @@ def parse(notes: str) -> Outline:
         topic.kind = _kind(topic.title, position, len(topics))
         avoid = {topic.title.lower()} if topic.title else set()
         topic.phrases = [p.text for p in index.key_phrases(topic.text, avoid=avoid)]
-    return Outline(title=_title(doc, topics, lower), topics=topics, lower_words=lower)
+    names = _name_words(topics)
+    return Outline(title=_title(doc, topics, lower), topics=topics, lower_words=lower, names=names)
 
 
 def _without_skipped(sections: list[Section]) -> list[Section]:
@@ -188,8 +195,11 @@ def _block_points(block: Block) -> list[Point]:
     ]
 
 
+_ITEM_MARK = re.compile(r"^(?:[a-z]{1,3}|\d{1,3})[.)]\s+")  # "nn. Shells..." (bash NEWS)
+
+
 def _list_points(lead: str, items: list[str]) -> list[Point]:
-    items = [clean_text(i).rstrip(".") for i in items if clean_text(i)]
+    items = [_ITEM_MARK.sub("", clean_text(i)).rstrip(".") for i in items if clean_text(i)]
     if not items:
         return []
     points = [Point("sentence", piece) for piece in spoken_pieces(lead)] if lead else []
@@ -242,6 +252,16 @@ def _lower_words(topics: list[Topic]) -> set[str]:
             if word[:1].islower():
                 lower.add(word.lower())
     return lower
+
+
+def _name_words(topics: list[Topic]) -> set[str]:
+    """Words written with a capital inside a sentence ("Flake8", "Guido"): maybe names."""
+    names: set[str] = set()
+    for topic in topics:
+        for sentence in split_sentences(topic.text):
+            words = tokens(sentence)
+            names.update(w.lower() for w in words[1:] if w[:1].isupper())
+    return names
 
 
 def _kind(title: str | None, position: int, count: int) -> str:

@@ -50,7 +50,7 @@ EN = {
         "To kick us off: {question}",
     ],
     "ask_about": [
-        "What is {topic}, in a nutshell?",
+        "{Topic}: what's the short version?",
         "Tell me about {topic}.",
         "Where does {topic} come in?",
         "What should people know about {topic}?",
@@ -401,6 +401,7 @@ class Phrasebook:
         self.seed = seed
         self.random = random.Random(seed)
         self.uses: dict[str, int] = {}
+        self.keys: dict[str, str] = {}  # template -> its table key, for the benchmarks
 
     def pick(self, key: str, **values: str) -> str:
         options = [t for t in self.table.get(key, []) if self.uses.get(t, 0) < MAX_USES]
@@ -409,6 +410,7 @@ class Phrasebook:
         fresh = [t for t in options if not self.uses.get(t)]
         template = self.random.choice(fresh or options)
         self.uses[template] = self.uses.get(template, 0) + 1
+        self.keys[template] = key
         return fill(template, **values)
 
     def choice(self, items: list):
