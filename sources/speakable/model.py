@@ -74,8 +74,8 @@ class Builder:
 
 def unshout(text: str) -> str:
     """ "HISTORY OF THE SOFTWARE" -> "History of the software": text in capitals (legal
-    disclaimers, shouted headings) is said like any other text. Short words that stay in
-    capitals (PSF, BSD, CNRI) are kept: they are likely acronyms."""
+    disclaimers, shouted headings) is said like any other text. Words of two or three
+    letters that are not common words (PSF, BSD) stay in capitals: likely acronyms."""
     letters = [ch for ch in text if ch.isalpha()]
     words = text.split()
     if len(words) < 3 or sum(ch.isupper() for ch in letters) < 0.8 * len(letters):
@@ -83,7 +83,9 @@ def unshout(text: str) -> str:
     out = []
     for index, word in enumerate(words):
         bare = re.sub(r"[^A-Za-z]", "", word)
-        acronym = 2 <= len(bare) <= 4 and bare.lower() not in _SHORT_WORDS
+        vowels = sum(ch in "AEIOU" for ch in bare)
+        short = 2 <= len(bare) <= 3 or (len(bare) == 4 and vowels == 0)
+        acronym = short and bare.lower() not in _SHORT_WORDS
         if not acronym:
             word = word.lower()
             if index == 0 or out and out[-1][-1:] in ".!?":

@@ -13,7 +13,7 @@ from docutils.utils import SystemMessage
 from .md import parse_plain
 from .model import Block, Builder, Document
 from .tables import table_block
-from .text import clean_text, code_note, looks_like_code
+from .text import CODE_GAP, clean_text, code_note, looks_like_code
 
 _SETTINGS = {
     "report_level": 5,  # quiet: a README with Sphinx roles is not an error here
@@ -131,7 +131,7 @@ def _words(node: nodes.Node) -> str:
         if isinstance(parent, nodes.problematic):
             text = _ROLE.sub(r"\1", text)
         elif isinstance(parent, nodes.literal) and looks_like_code(text):
-            text = ""
+            text = CODE_GAP
         parts.append(text)
     return clean_text("".join(parts).replace("\n", " "))
 

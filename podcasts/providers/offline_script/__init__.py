@@ -77,13 +77,32 @@ def episode_plan(
     return plan, outline, _warnings(duration, minutes) if whole else []
 
 
-def _priority(outline: Outline) -> list[int]:
-    """Point orders in the order they earn a place: each topic's best point first (so every
-    topic that fits is heard), then the rest by score."""
-    firsts = [max(t.points, key=lambda p: (p.score, -p.order)) for t in outline.topics if t.points]
+TOPICS_PER_MINUTE = 1.2  # depth over breadth: about six topics in a short episode
+
+
+def _priority(outline: Outline, duration: str) -> list[int]:
+    """Point orders in the order they earn a place. The strongest topics come first (the
+    opening one always), each with its best point, then the rest of their points by
+    score; only then the other topics. A short episode goes deeper into fewer topics
+    instead of one sentence on each."""
+    topics = [t for t in outline.topics if t.points]
+    limit = max(2, round(durations.band_minutes(duration)[1] * TOPICS_PER_MINUTE))
+    ranked = sorted(topics, key=lambda t: -_strength(t))
+    chosen = [t for t in topics if t.kind == "intro"][:1]
+    chosen += [t for t in ranked if t not in chosen][: limit - len(chosen)]
+    others = [t for t in topics if t not in chosen]
+    return _ranked_points(chosen) + _ranked_points(others)
+
+
+def _strength(topic) -> float:
+    return sum(sorted((p.score for p in topic.points), reverse=True)[:3])
+
+
+def _ranked_points(topics: list) -> list[int]:
+    firsts = [max(t.points, key=lambda p: (p.score, -p.order)) for t in topics]
     firsts.sort(key=lambda p: (-p.score, p.order))
-    chosen = {p.order for p in firsts}
-    rest = [p for p in outline.points() if p.order not in chosen]
+    taken = {p.order for p in firsts}
+    rest = [p for t in topics for p in t.points if p.order not in taken]
     rest.sort(key=lambda p: (-p.score, p.order))
     return [p.order for p in firsts + rest]
 
@@ -99,7 +118,7 @@ def _fit(composer: Composer, outline: Outline, duration: str) -> tuple[Plan, boo
     length grows with each point added); then the next points are tried one by one, since
     one long point (a big list) must not keep the smaller ones after it out.
     """
-    priority = _priority(outline)
+    priority = _priority(outline, duration)
     low, high = durations.band_minutes(duration)
     aim = (low + high) / 2
 

@@ -9,7 +9,7 @@ from podcasts.providers.base import GUEST, HOST, ScriptLine
 
 from .chunker import PhraseIndex
 from .parsing import MAX_TURN_WORDS, Outline, Point, Topic, sentence_case
-from .phrases import Phrasebook
+from .phrases import Phrasebook, fill
 
 ROLES = ("host", "cohost", "guest", "expert", "narrator")
 ASKING_ROLES = ("host", "cohost", "narrator")
@@ -68,6 +68,7 @@ class Composer:
         self.said_phrases: set[str] = set()
         self.code_notes = 0
         self.last_answerer: Speaker | None = None
+        self.answers: dict[str, int] = {}  # topics answered, per speaker id
 
     # ------------------------------------------------------------------ episode
 
@@ -76,6 +77,8 @@ class Composer:
         self.book.keys.clear()
         self.said_phrases.clear()
         self.code_notes = 0
+        self.answers.clear()
+        self.last_answerer = None
         self.book.random.seed(self.book.seed)
         plan = Plan()
         topics = [
@@ -98,9 +101,11 @@ class Composer:
         """One speaker: a narrated brief, a short signpost before each topic."""
         book, me = self.book, self.host
         plan.say(me, book.pick("mono_open", show=self.table["show"], title=self.outline.title))
-        for number, topic, points in topics:
-            name = self.topic_name(topic)
-            signpost = book.pick("mono_section", topic=name) if name else ""
+        for position, (number, topic, points) in enumerate(topics):
+            name = self.topic_name(topic).rstrip("?!.")
+            first = self.table["mono_section"][0]
+            signpost = fill(first, topic=name) if position == 0 and name else ""
+            signpost = signpost or (book.pick("mono_section", topic=name) if name else "")
             turns = self.turns(points)
             if signpost and turns:
                 turns[0] = f"{signpost} {turns[0]}"
@@ -144,10 +149,12 @@ class Composer:
     ) -> None:
         answerer = self._answerer(topic)
         question = self.question(topic, first)
-        if len(self.others) > 1 and answerer.name and question:
-            question = f"{answerer.name}, {question[:1].lower() + question[1:]}"
+        changed = answerer is not self.last_answerer
+        if len(self.others) > 1 and answerer.name and question and changed:
+            question = self._addressed(answerer.name, question)
+        segue = self.book.pick("segue") if not first and self.book.random.random() < 0.3 else ""
         if question:
-            plan.say(self.host, question, number)
+            plan.say(self._asker(), f"{segue} {question}".strip(), number)
         turns = self.turns(points)
         previous = ""
         for index, turn in enumerate(turns):
@@ -170,7 +177,8 @@ class Composer:
                 plan.say(self.host, hand_off, number)
                 return nxt
         listener = self._listener(answerer)
-        plan.say(listener, self.reaction(said), number)
+        topic = self.outline.topics[number]
+        plan.say(listener, self.reaction(said, self.topic_name(topic)), number)
         return answerer
 
     def _listener(self, answerer: Speaker) -> Speaker:
@@ -183,11 +191,20 @@ class Composer:
         """Who answers: an expert for the meatiest topics, otherwise someone who did not
         just speak, picked at random among them (not a fixed rotation)."""
         candidates = [s for s in self.others if s.role not in ASKING_ROLES] or self.others
-        experts = [s for s in candidates if s.role == "expert"]
-        if experts and topic is not None and len(topic.points) >= 4:
-            return self.book.choice(experts)
-        fresh = [s for s in candidates if s is not self.last_answerer] or candidates
-        return self.book.choice(fresh)
+        if len(candidates) == 1:
+            return candidates[0]
+        meaty = topic is not None and len(topic.points) >= 4
+        weights = []
+        for speaker in candidates:
+            weight = 1.0 / (1 + self.answers.get(speaker.id, 0))  # who has said least
+            if speaker.role == "expert" and meaty:
+                weight *= 2.0
+            if speaker is self.last_answerer:
+                weight *= 0.5
+            weights.append(weight)
+        chosen = self.book.random.choices(candidates, weights=weights)[0]
+        self.answers[chosen.id] = self.answers.get(chosen.id, 0) + 1
+        return chosen
 
     # ------------------------------------------------------------------ phrasing
 
@@ -212,18 +229,37 @@ class Composer:
         if topic.kind == "intro" and not title:
             question = book.choice(self.table["generic_questions"].get("overview") or [question])
         if first and question:
-            return book.pick("first_question", question=question) or question
-        segue = book.pick("segue") if book.random.random() < 0.3 else ""
-        return self._joined(segue + " " if segue else "", question)
+            text = book.pick("first_question", question=question) or question
+            if self._lowerable(question.split(" ", 1)[0]):  # "To kick us off: can you..."
+                text = text.replace(f": {question}", f": {question[:1].lower()}{question[1:]}")
+            return text
+        return question
 
-    def reaction(self, said: str) -> str:
-        """A reaction that names what the speaker just said, or a plain one."""
+    def _addressed(self, name: str, question: str) -> str:
+        """ "Tom, what is..." when the question turns to someone who did not just speak."""
+        lowered = self._lowerable(question.split(" ", 1)[0])
+        head = question[:1].lower() if lowered else question[:1]
+        return f"{name}, {head}{question[1:]}"
+
+    def _asker(self) -> Speaker:
+        """The host asks; in a panel with a co-host, the co-host takes some questions."""
+        cohosts = [s for s in self.others if s.role in ASKING_ROLES]
+        if cohosts and self.book.random.random() < 0.3:
+            return self.book.choice(cohosts)
+        return self.host
+
+    def reaction(self, said: str, topic: str = "") -> str:
+        """A reaction that names what the speaker just said, else the topic, else plain."""
         avoid = set(self.said_phrases)
         phrases = [p.text for p in self.index.key_phrases(said, limit=3, avoid=avoid)]
         for phrase in phrases:
             text = self.book.pick("react_phrase", phrase=self._mid_sentence(phrase))
             if text:
                 self.said_phrases.add(phrase.lower())
+                return text
+        if topic:
+            text = self.book.pick("react_topic", topic=topic)
+            if text:
                 return text
         return self.book.pick("react_plain")
 
@@ -239,7 +275,7 @@ class Composer:
 
     def _lowerable(self, word: str) -> bool:
         bare = word.rstrip(",.:;!?")
-        plain = bool(re.fullmatch(r"[A-Z][a-z']*", bare)) and bare != "I"
+        plain = bool(re.fullmatch(r"[A-Z][a-z']*", bare)) and not re.match(r"I\b|I'", bare)
         return plain and bare.lower() not in self.outline.names
 
     def _starts_enumerated(self, text: str) -> bool:

@@ -108,8 +108,9 @@ def spoken_pieces(sentence: str, limit: int = MAX_TURN_WORDS) -> list[str]:
 
 
 def _finish(text: str) -> str:
-    text = text.strip().rstrip(",;:–—-").strip()
-    return text if text[-1:] in ".!?…" else text + "."
+    """End punctuation for a piece; a lead-in keeps its colon until we know what follows."""
+    text = text.strip().rstrip(",;–—-").strip()
+    return text if text[-1:] in ".!?…:" else text + "."
 
 
 def parse(notes: str) -> Outline:
@@ -257,10 +258,10 @@ def _lower_words(topics: list[Topic]) -> set[str]:
 def _name_words(topics: list[Topic]) -> set[str]:
     """Words written with a capital inside a sentence ("Flake8", "Guido"): maybe names."""
     names: set[str] = set()
-    for topic in topics:
-        for sentence in split_sentences(topic.text):
-            words = tokens(sentence)
-            names.update(w.lower() for w in words[1:] if w[:1].isupper())
+    texts = (t for topic in topics for p in topic.points for t in [p.text, *p.items])
+    for sentence in (s for text in texts for s in split_sentences(text)):
+        words = tokens(sentence)
+        names.update(w.lower() for w in words[1:] if w[:1].isupper())
     return names
 
 
