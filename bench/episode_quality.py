@@ -35,7 +35,7 @@ MARKUP = re.compile(
 HOST_KEYS = (
     "open", "preview", "introduce_guest", "introduce_panel", "first_question", "ask_about",
     "ask_how", "segue", "react_phrase", "react_plain", "hand_off", "wrap", "wrap_single",
-    "last_word_ask", "sign_off",
+    "last_word_ask", "sign_off", "generic", "react_topic",
 )  # fmt: skip
 
 

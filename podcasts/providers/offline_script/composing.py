@@ -219,15 +219,16 @@ class Composer:
         generic = self.table["generic_questions"].get(title.lower().rstrip(":?!."))
         if title.endswith("?"):
             question = sentence_case(title, self.outline.lower_words)
-        elif generic:
-            question = book.choice(generic)
+        elif generic and (asked := book.pick_from("generic", generic)):
+            question = asked
         elif title and title.split()[0].lower() in _QUESTION_WORDS:
             question = book.pick("ask_how", topic=self._mid_sentence(title))
         else:
             name = self.topic_name(topic)
             question = book.pick("ask_about", topic=name) if name else book.pick("react_plain")
-        if topic.kind == "intro" and not title:
-            question = book.choice(self.table["generic_questions"].get("overview") or [question])
+        overview = self.table["generic_questions"].get("overview")
+        if topic.kind == "intro" and not title and overview:
+            question = book.pick_from("generic", overview) or question
         if first and question:
             text = book.pick("first_question", question=question) or question
             if self._lowerable(question.split(" ", 1)[0]):  # "To kick us off: can you..."

@@ -418,7 +418,10 @@ class Phrasebook:
         self.keys: dict[str, str] = {}  # template -> its table key, for the benchmarks
 
     def pick(self, key: str, **values: str) -> str:
-        options = [t for t in self.table.get(key, []) if self.uses.get(t, 0) < MAX_USES]
+        return self.pick_from(key, self.table.get(key, []), **values)
+
+    def pick_from(self, key: str, templates: list[str], **values: str) -> str:
+        options = [t for t in templates if self.uses.get(t, 0) < MAX_USES]
         if not options:
             return ""
         fresh = [t for t in options if not self.uses.get(t)]
