@@ -37,6 +37,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import transaction  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from podcasts import services as podcast_services  # noqa: E402
 from podcasts.models import Podcast  # noqa: E402
 from podnex.celery import app  # noqa: E402
 from webhooks_app import services  # noqa: E402
@@ -86,7 +87,9 @@ def main() -> None:
     ):
         started = time.perf_counter()
         with transaction.atomic():
-            services.podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_COMPLETED)
+            podcast_services.podcast_event_emit(
+                podcast=podcast, event=WebhookEvent.PODCAST_COMPLETED
+            )
         deliveries = WebhookDelivery.objects.filter(webhook__user=user)
         while deliveries.filter(state=DeliveryState.PENDING).exists():
             time.sleep(0.01)

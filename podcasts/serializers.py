@@ -10,6 +10,7 @@ from podcasts.languages import LANGUAGES
 from podcasts.models import Podcast, PodcastDuration, PodcastStatus
 from podcasts.providers import registry
 from podnex.api.fields import DocumentedCharField, HttpUrlField, StrictCharField
+from webhooks_app.ssrf import UnsafeUrl, url_check
 
 DURATIONS = ["short", "long"]
 MAX_INSTRUCTIONS_CHARS = 1000
@@ -65,8 +66,6 @@ class PodcastCreateSerializer(serializers.Serializer):
         return code
 
     def validate_webhookUrl(self, value: str | None) -> str | None:
-        from webhooks_app.ssrf import UnsafeUrl, url_check
-
         try:
             return url_check(value) and value if value else value  # no private targets
         except UnsafeUrl as exc:

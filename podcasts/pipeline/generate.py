@@ -18,14 +18,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.services import quota_release, usage_charge
-from podcasts import events, storage
+from podcasts import metrics, publisher, storage
 from podcasts.models import FINAL_STATUSES, JobStatus, Podcast, PodcastJob, PodcastStatus
 from podcasts.pipeline.audio import AssembledAudio, audio_assemble
 from podcasts.pipeline.line_cache import LineCache, ScriptCache
 from podcasts.providers import registry
 from podcasts.providers.base import GUEST, HOST, ProviderError, Script, SpeechClip
-from podnex import metrics
-from webhooks_app import services as webhooks
+from podcasts.services import podcast_event_emit
 from webhooks_app.models import WebhookEvent
 
 logger = logging.getLogger(__name__)
@@ -259,7 +258,7 @@ def _job_start(*, podcast_id: str, job_id: str) -> Podcast | None:
         job.started_at = job.started_at or now
         job.save()
         if announce:
-            webhooks.podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_PROCESSING)
+            podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_PROCESSING)
     return podcast
 
 
@@ -277,7 +276,7 @@ class _ProgressTracker:
         if not updated:
             raise JobCancelled()
         PodcastJob.objects.filter(job_id=self.job_id).update(progress=percent, current_step=step)
-        events.progress_publish(
+        publisher.progress_publish(
             podcast_id=self.podcast_id, job_id=self.job_id, percent=percent, step=step
         )
 
@@ -310,7 +309,9 @@ def _job_complete(*, podcast_id: str, job_id: str, episode: Episode, key: str) -
             completed_at=now,
             error=None,
         )
-        webhooks.podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_COMPLETED)
+        podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_COMPLETED)
+        # Streams learn the final state at once (progress writes are published as they go).
+        transaction.on_commit(lambda: publisher.status_publish(podcast_id=podcast_id))
 
 
 def _job_fail(*, podcast_id: str, job_id: str, message: str) -> None:
@@ -331,7 +332,8 @@ def _job_fail(*, podcast_id: str, job_id: str, message: str) -> None:
             stack_trace=traceback.format_exc(),
             completed_at=now,
         )
-        webhooks.podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_FAILED)
+        podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_FAILED)
+        transaction.on_commit(lambda: publisher.status_publish(podcast_id=podcast_id))
 
 
 def _job_note_retry(*, job_id: str, message: str) -> None:
