@@ -183,12 +183,18 @@ class TranscriptSegmentSerializer(serializers.Serializer):
     end = serializers.FloatField(help_text="seconds")
 
 
+class PodcastWarningSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="e.g. notes_too_short_for_duration")
+    message = serializers.CharField()
+
+
 class PodcastDetailSerializer(PodcastSummarySerializer):
     noteContent = serializers.CharField(source="note_content")
     transcript = TranscriptSegmentSerializer(many=True, allow_null=True)
+    warnings = PodcastWarningSerializer(many=True)
 
     class Meta(PodcastSummarySerializer.Meta):
-        fields = [*PodcastSummarySerializer.Meta.fields, "noteContent", "transcript"]
+        fields = [*PodcastSummarySerializer.Meta.fields, "noteContent", "transcript", "warnings"]
 
 
 class PodcastCreatedSerializer(serializers.Serializer):
@@ -207,6 +213,7 @@ class PodcastStatusSerializer(serializers.Serializer):
     currentStep = serializers.CharField(allow_null=True)
     error = serializers.CharField(allow_null=True)
     audioDuration = serializers.FloatField(allow_null=True, help_text="seconds")
+    warnings = PodcastWarningSerializer(many=True)
     updatedAt = serializers.DateTimeField()
 
 
@@ -218,6 +225,7 @@ def status_payload(podcast: Podcast) -> dict:
         "currentStep": podcast.current_step,
         "error": podcast.error,
         "audioDuration": podcast.audio_duration,
+        "warnings": podcast.warnings or [],
         "updatedAt": podcast.updated_at,
     }
 
