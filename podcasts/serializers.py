@@ -181,6 +181,10 @@ class TranscriptSegmentSerializer(serializers.Serializer):
     text = serializers.CharField()
     start = serializers.FloatField(help_text="seconds")
     end = serializers.FloatField(help_text="seconds")
+    section = serializers.CharField(
+        required=False,
+        help_text="Title of the script section the line belongs to, when there is one.",
+    )
 
 
 class PodcastWarningSerializer(serializers.Serializer):

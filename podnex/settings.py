@@ -270,6 +270,10 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "PodNex <no-reply@podnex.loca
 # MAX_NOTE_CHARS characters, JSON-escaped, fits with room to spare.
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1_048_576, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+# Upload routes (multipart) accept bodies up to this size instead; the route checks its own
+# smaller limit per file.
+API_UPLOAD_MAX_BYTES = env_int("API_UPLOAD_MAX_BYTES", 21 * 1024 * 1024, minimum=1024)
+API_UPLOAD_PATHS = r"^/api/v1/(feed/image|feed/clips/[^/]+|podcasts/[^/]+/artwork)/?$"
 # How long an Idempotency-Key's first answer is replayed (idempotency app).
 IDEMPOTENCY_KEY_TTL = env_int("IDEMPOTENCY_KEY_TTL", 24 * 3600, minimum=60)  # seconds
 
@@ -328,6 +332,14 @@ PODCAST_TASK_MAX_RETRIES = env_int("PODCAST_TASK_MAX_RETRIES", 3, minimum=0)
 PODCAST_QUEUE_STALE_SECONDS = env_int("PODCAST_QUEUE_STALE_SECONDS", 900, minimum=10)
 PODCAST_TASK_RETRY_BACKOFF = env_int("PODCAST_TASK_RETRY_BACKOFF", 10, minimum=0)  # seconds
 AUDIO_ARTIST = env_str("AUDIO_ARTIST", "PodNex")
+
+# The private feed (podcasts.feed). Its secret URLs are HMACs under FEED_TOKEN_SECRET
+# (default SECRET_KEY): changing it changes every feed's URL.
+FEED_TOKEN_SECRET = env_str("FEED_TOKEN_SECRET")
+FEED_IMAGE_MAX_BYTES = env_int("FEED_IMAGE_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+FEED_CLIP_MAX_BYTES = env_int("FEED_CLIP_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+FEED_CLIP_MAX_SECONDS = env_float("FEED_CLIP_MAX_SECONDS", 60.0)  # an intro or an outro
+FEED_BED_MAX_SECONDS = env_float("FEED_BED_MAX_SECONDS", 600.0)  # the bed loops if shorter
 
 # Providers: the offline ones unless a key switches the real one on.
 OPENAI_API_KEY = env_str("OPENAI_API_KEY")

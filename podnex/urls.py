@@ -9,6 +9,7 @@ from podnex import views
 
 api_v1 = [
     path("", include("podcasts.urls")),
+    path("", include("podcasts.feed.urls")),
     path("", include("accounts.urls")),
     path("", include(("ops.staff", "staff"))),
     path("", include("apikeys.urls")),
@@ -19,6 +20,7 @@ api_v1 = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("admin/", admin.site.urls),
+    path("feeds/", include("podcasts.feed.public_urls")),
     path("api/auth/", include("allauth.headless.urls")),
     path("api/v1/", include(api_v1)),
     path("", include("ops.urls")),

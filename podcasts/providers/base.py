@@ -23,6 +23,7 @@ class ProviderError(Exception):
 class ScriptLine:
     speaker: str  # HOST or GUEST
     text: str
+    section: str = ""  # title of the section the line belongs to, when the writer says
 
 
 @dataclass
