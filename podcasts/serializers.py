@@ -221,6 +221,15 @@ class TranscriptSegmentSerializer(serializers.Serializer):
     text = serializers.CharField()
     start = serializers.FloatField(help_text="seconds")
     end = serializers.FloatField(help_text="seconds")
+    section = serializers.CharField(
+        required=False,
+        help_text="Title of the script section the line belongs to, when there is one.",
+    )
+
+
+class PodcastWarningSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="e.g. notes_too_short_for_duration")
+    message = serializers.CharField()
 
 
 class PodcastSourceSerializer(serializers.Serializer):
@@ -236,9 +245,16 @@ class PodcastDetailSerializer(PodcastSummarySerializer):
     sources = PodcastSourceSerializer(
         many=True, help_text="The sources the episode was written from, as they were then."
     )
+    warnings = PodcastWarningSerializer(many=True)
 
     class Meta(PodcastSummarySerializer.Meta):
-        fields = [*PodcastSummarySerializer.Meta.fields, "noteContent", "transcript", "sources"]
+        fields = [
+            *PodcastSummarySerializer.Meta.fields,
+            "noteContent",
+            "transcript",
+            "sources",
+            "warnings",
+        ]
 
 
 class PodcastCreatedSerializer(serializers.Serializer):
@@ -257,6 +273,7 @@ class PodcastStatusSerializer(serializers.Serializer):
     currentStep = serializers.CharField(allow_null=True)
     error = serializers.CharField(allow_null=True)
     audioDuration = serializers.FloatField(allow_null=True, help_text="seconds")
+    warnings = PodcastWarningSerializer(many=True)
     updatedAt = serializers.DateTimeField()
 
 
@@ -268,6 +285,7 @@ def status_payload(podcast: Podcast) -> dict:
         "currentStep": podcast.current_step,
         "error": podcast.error,
         "audioDuration": podcast.audio_duration,
+        "warnings": podcast.warnings or [],
         "updatedAt": podcast.updated_at,
     }
 

@@ -9,6 +9,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "podnex.settings")
 django.setup(set_prefix=False)
 
 
+from podnex.api.errors import body_limit, payload_too_large  # noqa: E402
+
+
 class SyncChainASGIHandler(ASGIHandler):
     """Django's ASGI handler running the middleware chain and the view in ONE thread hop.
 
@@ -32,7 +35,7 @@ django_application = SyncChainASGIHandler()
 
 
 class BodyLimitASGI:
-    """Refuses an /api/ request body larger than its limit (`body_limit`) as it streams in.
+    """Refuses an /api/ request body larger than API_MAX_BODY_BYTES as it streams in.
 
     Django's ASGI handler reads the whole body (to a temporary file) before any middleware
     runs, so a chunked body without Content-Length would be stored in full first; here the
@@ -44,8 +47,6 @@ class BodyLimitASGI:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or not scope["path"].startswith("/api/"):
             return await self.app(scope, receive, send)
-        from podnex.api.middleware import body_limit
-
         limit = body_limit(scope["path"])
         received = 0
         too_large = False
@@ -72,9 +73,7 @@ class BodyLimitASGI:
 
         await self.app(scope, counting_receive, guarded_send)
         if too_large and not started:
-            from podnex.api.middleware import payload_too_large
-
-            response = payload_too_large(limit)
+            response = payload_too_large(scope["path"])
             await send(
                 {
                     "type": "http.response.start",

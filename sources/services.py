@@ -28,6 +28,7 @@ from podnex.api.errors import (
     UnsupportedMediaType,
 )
 from podnex.api.pagination import Page, paginate
+from podnex.celery import task_send
 from sources import extract as extraction
 from sources import sniff as sniffing
 from sources.models import Source, SourceStatus, SourceType, storage_key, storage_prefix
@@ -200,10 +201,8 @@ def _extract_enqueue(source: Source) -> None:
 
 
 def _extract_send(source_id: str) -> None:
-    from podnex.celery import app
-
     try:
-        app.send_task(EXTRACT_TASK, args=[source_id])
+        task_send(EXTRACT_TASK, args=[source_id])
     except Exception:  # noqa: BLE001 - kombu raises several types for "no broker"
         # The source stays pending; the cleanup fails it after SOURCE_PENDING_TIMEOUT.
         logger.exception("broker unreachable: source %s not sent for extraction", source_id)

@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import logging
 
-from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from rest_framework.views import APIView
 
 from podnex.api import ratelimit
-from podnex.api.errors import error_body
+from podnex.api.errors import (
+    DATABASE_ERRORS,
+    body_limit,
+    database_unavailable,
+    error_body,
+    payload_too_large,
+)
 from podnex.api.throttling import (
     RATE_LIMITED_PATH_PREFIX,
     FixedWindowThrottle,
@@ -82,19 +87,9 @@ def _set_headers(response: HttpResponse, window: ratelimit.Window) -> None:
     response["X-RateLimit-Reset"] = str(int(window.reset_at))  # epoch seconds
 
 
-def body_limit(path: str) -> int:
-    """Largest body an /api/ path reads: upload routes (API_UPLOAD_PATHS) take files up to
-    API_UPLOAD_MAX_BODY_BYTES, everything else API_MAX_BODY_BYTES."""
-    from django.conf import settings
-
-    if path.rstrip("/") in settings.API_UPLOAD_PATHS:
-        return settings.API_UPLOAD_MAX_BODY_BYTES
-    return settings.API_MAX_BODY_BYTES
-
-
 class RequestBodyLimitMiddleware:
     """413 in the error shape for an /api/ request whose declared body is larger than
-    its `body_limit`, before anything reads or parses it. Bodies sent without a
+    API_MAX_BODY_BYTES, before anything reads or parses it. Bodies sent without a
     Content-Length (chunked) are counted as they arrive by `podnex.asgi.BodyLimitASGI`
     under ASGI, and by Django's DATA_UPLOAD_MAX_MEMORY_SIZE (set to the same figure)
     otherwise."""
@@ -110,36 +105,9 @@ class RequestBodyLimitMiddleware:
                 return JsonResponse(
                     error_body("Invalid Content-Length header", "malformed_request"), status=400
                 )
-            limit = body_limit(request.path)
-            if length > limit:
-                return payload_too_large(limit)
+            if length > body_limit(request.path):
+                return payload_too_large(request.path)
         return self.get_response(request)
-
-
-def payload_too_large(limit: int | None = None) -> JsonResponse:
-    from django.conf import settings
-
-    limit = limit or settings.API_MAX_BODY_BYTES
-    return JsonResponse(
-        error_body(
-            f"Request body too large (at most {limit} bytes)",
-            "payload_too_large",
-            maxBytes=limit,
-        ),
-        status=413,
-    )
-
-
-DATABASE_ERRORS = (OperationalError, InterfaceError)
-
-
-def database_unavailable() -> JsonResponse:
-    response = JsonResponse(
-        error_body("The database is unavailable; try again shortly", "database_unavailable"),
-        status=503,
-    )
-    response["Retry-After"] = "5"
-    return response
 
 
 class DatabaseUnavailableMiddleware:

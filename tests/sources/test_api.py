@@ -125,7 +125,7 @@ def test_an_upload_over_the_cap_gets_413_and_nothing_is_stored(owner_client, own
 
 
 def test_a_body_over_the_upload_limit_is_refused_before_it_is_read(owner_client, settings):
-    settings.API_UPLOAD_MAX_BODY_BYTES = 50_000
+    settings.API_UPLOAD_MAX_BYTES = 50_000
     response = upload(owner_client, "big.txt", b"Bees dance. " * 10_000)
     assert_error(response, 413, "payload_too_large")
     # Other routes keep the small JSON limit.

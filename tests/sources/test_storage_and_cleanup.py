@@ -89,7 +89,7 @@ def test_under_asgi_an_upload_may_exceed_the_json_body_limit(
     text,
 ):
     settings.API_MAX_BODY_BYTES = 100_000
-    settings.API_UPLOAD_MAX_BODY_BYTES = 2_000_000
+    settings.API_UPLOAD_MAX_BYTES = 2_000_000
     settings.SOURCE_MAX_BYTES = 1_900_000
     alice = sign_up(asgi_server.url, "alice@example.com")
     url = f"{asgi_server.url}/api/v1/sources"
