@@ -61,6 +61,9 @@ class Podcast(models.Model):
     audio_duration = models.FloatField(null=True, blank=True)
     audio_size = models.IntegerField(null=True, blank=True)  # bytes
     transcript = models.JSONField(null=True, blank=True)  # [{speaker, text, start, end}]
+    # What the user should know about the episode: [{"code", "message"}], e.g. notes too
+    # short for the duration asked. Written by the script step.
+    warnings = models.JSONField(default=list, blank=True)
 
     host_voice = models.CharField(max_length=100, default="host")
     guest_voice = models.CharField(max_length=100, default="guest")
@@ -68,6 +71,9 @@ class Podcast(models.Model):
     language = models.CharField(max_length=8, default="en")  # ISO 639-1 of the script
     instructions = models.TextField(blank=True, default="")  # tone and focus, for the writer
     webhook_url = models.URLField(max_length=2000, null=True, blank=True)
+    # The sources the notes were built from, as they were then: [{id, type, title,
+    # characters}] (a copy, so deleting a source later does not rewrite the episode).
+    sources = models.JSONField(default=list, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)

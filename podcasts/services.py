@@ -27,6 +27,8 @@ from podcasts.serializers import PodcastSummarySerializer
 from podnex import durations
 from podnex.api.errors import Conflict, NotFound
 from podnex.celery import app as celery_app
+from podnex.celery import task_send
+from sources.services import source_summary, sources_for_podcast, sources_notes
 from webhooks_app import services as webhooks
 from webhooks_app.models import WebhookEvent
 
@@ -62,7 +64,7 @@ def podcast_get(*, user, podcast_id: str) -> Podcast:
 def podcast_create(
     *,
     user,
-    note_content: str,
+    note_content: str = "",
     duration: str = PodcastDuration.SHORT,
     title: str | None = None,
     note_id: str | None = None,
@@ -72,11 +74,17 @@ def podcast_create(
     webhook_url: str | None = None,
     language: str = "en",
     instructions: str = "",
+    source_ids: list[str] | None = None,
 ) -> tuple[Podcast, PodcastJob]:
+    sources = sources_for_podcast(user=user, source_ids=source_ids) if source_ids else []
+    if sources:
+        # Each source becomes a section headed by its title, after any pasted notes.
+        note_content = sources_notes(sources, notes=note_content)
     with transaction.atomic():
         podcast = Podcast.objects.create(
             user=user,
             note_content=note_content,
+            sources=[source_summary(source) for source in sources],
             duration=duration,
             title=title or None,
             note_id=note_id or None,
@@ -176,8 +184,7 @@ def _job_send(*, podcast_id: str, job_id: str) -> bool:
     broker is unreachable the request still answers, and `podcast_jobs_requeue_stale`
     sends the job once the broker is back."""
     try:
-        # By name: podcasts.tasks imports this module, so this one cannot import it.
-        celery_app.tasks[GENERATE_TASK].apply_async(args=[podcast_id, job_id], task_id=job_id)
+        task_send(GENERATE_TASK, args=[podcast_id, job_id], task_id=job_id)
     except Exception:  # noqa: BLE001 - kombu raises several types for "no broker"
         logger.exception(
             "broker unreachable: job %s of podcast %s waits for the sweeper", job_id, podcast_id

@@ -326,6 +326,7 @@ def _job_complete(*, podcast_id: str, job_id: str, episode: Episode, key: str) -
         podcast.audio_duration = round(episode.audio.duration, 3)
         podcast.audio_size = len(episode.audio.mp3)
         podcast.transcript = episode.audio.segments
+        podcast.warnings = list(getattr(episode.script, "warnings", None) or [])
         podcast.completed_at = now
         podcast.error = None
         podcast.save()
