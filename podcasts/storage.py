@@ -203,8 +203,11 @@ def storage_service() -> StorageService:
 # --- The functions the pipeline and views call ---------------------------------------------
 
 
-def audio_key(*, user_id: str, podcast_id: str) -> str:
-    return f"podcasts/{user_id}/{podcast_id}/episode.mp3"
+def audio_key(*, user_id: str, podcast_id: str, version: str = "") -> str:
+    """Where a podcast's MP3 lives. A re-render writes a new `version` beside the old file,
+    so the earlier audio stays playable until the new one is saved."""
+    name = f"episode-{version}.mp3" if version else "episode.mp3"
+    return f"podcasts/{user_id}/{podcast_id}/{name}"
 
 
 def audio_upload(*, key: str, data: bytes) -> str:

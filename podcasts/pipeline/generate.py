@@ -7,6 +7,7 @@ PodcastJob; between steps the job checks whether it was cancelled.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import traceback
 from collections.abc import Callable
@@ -19,11 +20,22 @@ from django.utils import timezone
 
 from billing.services import quota_release, usage_charge
 from podcasts import events, storage
-from podcasts.models import FINAL_STATUSES, JobStatus, Podcast, PodcastJob, PodcastStatus
+from podcasts.models import (
+    ACTIVE_STATUSES,
+    FINAL_STATUSES,
+    JobKind,
+    JobStatus,
+    Podcast,
+    PodcastJob,
+    PodcastScript,
+    PodcastStatus,
+)
 from podcasts.pipeline.audio import AssembledAudio, audio_assemble
 from podcasts.pipeline.line_cache import LineCache, ScriptCache
 from podcasts.providers import registry
-from podcasts.providers.base import GUEST, HOST, ProviderError, Script, SpeechClip
+from podcasts.providers.base import GUEST, ProviderError, Script, ScriptLine, SpeechClip
+from podcasts.scripts import document_from_script, document_lines, script_from_document
+from podcasts.speakers import speakers_default, speakers_of, speakers_with_ids, voices_assign
 from podnex import metrics
 from webhooks_app import services as webhooks
 from webhooks_app.models import WebhookEvent
@@ -54,6 +66,12 @@ class EpisodeRequest:
     language: str = "en"  # ISO 639-1: the script is written in it, voices chosen for it
     instructions: str = ""  # tone and focus, for the script writer
     podcast_id: str | None = None  # set by the job: retries reuse the script written
+    # [{id, name, role, voice}]; None = the default host and guest (host_voice, guest_voice)
+    speakers: list[dict] | None = None
+    # A stored script document to voice instead of writing one (render, retry).
+    document: dict | None = None
+    # Called with a newly written document before voicing, so it survives a failure.
+    script_store: Callable[[dict], None] | None = None
 
 
 @dataclass
@@ -61,34 +79,89 @@ class Episode:
     title: str
     script: Script
     audio: AssembledAudio
+    document: dict | None = None
+    lines_voiced: int | None = None  # sent to the provider by this job
+    lines_reused: int | None = None  # taken from the line cache
+    voiced_seconds: float | None = None  # speech newly voiced: what a re-render is charged
 
 
 def episode_produce(request: EpisodeRequest, *, progress: ProgressCallback) -> Episode:
     """Run script, speech and combine. `progress(percent, step)` may raise JobCancelled."""
-    progress(0, "Writing script")
-    script = _script_write(request)
-    title = request.title or script.title
-    progress(25, "Script generated")
+    document = request.document
+    if document is None:
+        progress(0, "Writing script")
+        document = script_prepare(request)
+        if request.script_store:
+            request.script_store(document)
+        progress(25, "Script generated")
+    else:
+        progress(25, "Voicing the script")
+    return episode_render(
+        document,
+        tts_provider=request.tts_provider,
+        title=request.title or document["title"],
+        progress=progress,
+    )
 
-    clips = _speech_synthesize(request, script, progress)
+
+def script_prepare(request: EpisodeRequest) -> dict:
+    """Speakers with distinct voices, the script written for them, as a document."""
+    speakers = voices_assign(
+        provider_name=request.tts_provider,
+        speakers=request.speakers
+        or speakers_with_ids(
+            speakers_default(host_voice=request.host_voice, guest_voice=request.guest_voice)
+        ),
+        language=request.language,
+    )
+    script = _script_write(request, speakers)
+    return document_from_script(script, speakers=speakers)
+
+
+def episode_render(
+    document: dict, *, tts_provider: str, title: str, progress: ProgressCallback
+) -> Episode:
+    """Voice a script document (unchanged lines from the line cache) and assemble it."""
+    speakers = {speaker["id"]: speaker for speaker in document["speakers"]}
+    lines = document_lines(document)
+    clips, voiced = _speech_synthesize(
+        tts_provider, [(speakers[line["speaker"]]["voice"], line["text"]) for line in lines],
+        progress,
+    )  # fmt: skip
     progress(60, "Audio generated")
 
     audio = audio_assemble(
-        lines=[(line.speaker, line.text, clip) for line, clip in zip(script.lines, clips)],
+        lines=[(line["speaker"], line["text"], clip) for line, clip in zip(lines, clips)],
         title=title,
         artist=settings.AUDIO_ARTIST,
     )
+    for segment, line in zip(audio.segments, lines):
+        # The transcript names who speaks, and which script line each segment voices.
+        segment["name"] = speakers[line["speaker"]]["name"]
+        segment["lineId"] = line["id"]
     progress(80, "Audio combined")
-    return Episode(title=title, script=script, audio=audio)
+    voiced_seconds = sum(
+        segment["end"] - segment["start"] for segment, fresh in zip(audio.segments, voiced) if fresh
+    )
+    return Episode(
+        title=title,
+        script=script_from_document(document),
+        audio=audio,
+        document=document,
+        lines_voiced=sum(voiced),
+        lines_reused=len(voiced) - sum(voiced),
+        voiced_seconds=voiced_seconds,
+    )
 
 
-def _script_write(request: EpisodeRequest) -> Script:
+def _script_write(request: EpisodeRequest, speakers: list[dict]) -> Script:
     """The writer's script; for a podcast, the one an earlier attempt already paid for.
 
     An LLM writes different words each time, so without this a retried job would voice
     all-new lines and the line cache could never hit.
     """
     writer = registry.script_writer()
+    cast = [{key: s[key] for key in ("id", "name", "role")} for s in speakers]
     params = {
         "writer": writer.name,
         "model": getattr(writer, "model", ""),
@@ -97,6 +170,7 @@ def _script_write(request: EpisodeRequest) -> Script:
         "title": request.title,
         "language": request.language,
         "instructions": request.instructions,
+        "speakers": cast,
     }
     cache = (
         ScriptCache(podcast_id=request.podcast_id, params=params)
@@ -105,50 +179,72 @@ def _script_write(request: EpisodeRequest) -> Script:
     )
     if cache and (script := cache.get()):
         return script
-    script = writer.write(
-        notes=request.notes,
-        duration=request.duration.lower(),
-        title=request.title,
-        language=request.language,
-        instructions=request.instructions,
-    )
+    arguments = {
+        "notes": request.notes,
+        "duration": request.duration.lower(),
+        "title": request.title,
+        "language": request.language,
+        "instructions": request.instructions,
+    }
+    if "speakers" in inspect.signature(writer.write).parameters:
+        script = writer.write(**arguments, speakers=cast)
+    else:
+        script = speakers_adapt(writer.write(**arguments), cast)
     if cache:
         cache.put(script)
     return script
 
 
+def speakers_adapt(script: Script, speakers: list[dict]) -> Script:
+    """Map a host/guest script onto the podcast's speakers, for a writer that only knows
+    those two: host lines go to the host (or narrator, or the first speaker); each run of
+    guest answers goes to the next of the others in turn."""
+    lead = next((s for s in speakers if s["role"] in ("host", "narrator")), speakers[0])
+    others = [s for s in speakers if s is not lead] or [lead]
+    lines = []
+    turn = -1
+    previous = None
+    for line in script.lines:
+        if line.speaker == GUEST:
+            if previous != GUEST:
+                turn += 1
+            speaker = others[turn % len(others)]["id"]
+        else:
+            speaker = lead["id"]
+        previous = line.speaker
+        lines.append(ScriptLine(speaker=speaker, text=line.text, section=line.section))
+    return Script(title=script.title, lines=lines)
+
+
 def _speech_synthesize(
-    request: EpisodeRequest, script: Script, progress: ProgressCallback
-) -> list[SpeechClip]:
-    """Voice every line, up to the provider's concurrency at once, in script order.
+    name: str, items: list[tuple[str, str]], progress: ProgressCallback
+) -> tuple[list[SpeechClip], list[bool]]:
+    """Voice every (voice, text), up to the provider's concurrency at once, in order.
 
     Lines already bought (same provider, voice, settings and text) come from the line
-    cache. Progress and cancellation are handled here, in the calling thread: the worker
-    threads only talk to the provider and to storage, never to the database.
+    cache; the second list says which lines were newly voiced. Progress and cancellation
+    are handled here, in the calling thread: the worker threads only talk to the provider
+    and to storage, never to the database.
     """
-    name = request.tts_provider
     provider = registry.speech_provider(name)
-    voices = {
-        speaker: registry.voice_resolve(provider_name=name, voice=voice, language=request.language)
-        for speaker, voice in ((HOST, request.host_voice), (GUEST, request.guest_voice))
-    }
     cache = (
         LineCache(provider)
         if settings.TTS_LINE_CACHE and getattr(provider, "cache_lines", False)
         else None
     )
+    total = len(items)
+    voiced = [True] * total
 
     def voice_line(index: int) -> SpeechClip:
-        line = script.lines[index]
-        voice = voices[line.speaker]
-        if cache and (clip := cache.get(voice=voice, text=line.text)):
+        voice, text = items[index]
+        if cache and (clip := cache.get(voice=voice, text=text)):
+            voiced[index] = False
             return clip
-        clip = provider.synthesize(text=line.text, voice=voice)
+        clip = provider.synthesize(text=text, voice=voice)
         if cache:
-            cache.put(voice=voice, text=line.text, clip=clip)
+            cache.put(voice=voice, text=text, clip=clip)
         return clip
 
-    total = len(script.lines)
     clips: list[SpeechClip | None] = [None] * total
 
     def line_done(done: int) -> None:
@@ -160,7 +256,7 @@ def _speech_synthesize(
         for index in range(total):
             clips[index] = voice_line(index)
             line_done(index + 1)
-        return clips  # type: ignore[return-value]
+        return clips, voiced  # type: ignore[return-value]
 
     # A sliding window rather than submitting every line up front: when the job fails or
     # is cancelled, at most `concurrency` lines are in flight, and those finish (into the
@@ -183,25 +279,57 @@ def _speech_synthesize(
             for future in pending:
                 future.cancel()
             raise
-    return clips  # type: ignore[return-value]
+    return clips, voiced  # type: ignore[return-value]
+
+
+def render_plan(*, tts_provider: str, document: dict) -> tuple[int, int, int]:
+    """(lines to voice, lines the cache holds, words to voice) for rendering `document`:
+    what a render will cost, known before it is queued."""
+    provider = registry.speech_provider(tts_provider)
+    cache = (
+        LineCache(provider)
+        if settings.TTS_LINE_CACHE and getattr(provider, "cache_lines", False)
+        else None
+    )
+    voices = {speaker["id"]: speaker["voice"] for speaker in document["speakers"]}
+    to_voice = reused = words = 0
+    for line in document_lines(document):
+        if cache and cache.has(voice=voices[line["speaker"]], text=line["text"]):
+            reused += 1
+        else:
+            to_voice += 1
+            words += len(line["text"].split())
+    return to_voice, reused, words
 
 
 # --- The Celery job around it --------------------------------------------------------------
 
 
 def podcast_generate(*, podcast_id: str, job_id: str, final_attempt: bool = True) -> None:
-    """Run the whole job for one podcast. Safe to run again for the same job (re-delivery)."""
+    """Run the whole job for one podcast. Safe to run again for the same job (re-delivery).
+
+    A generate job writes the script (and stops at SCRIPT_READY when the podcast asked for
+    review); a render job voices the stored script. Both store it as a document first.
+    """
     podcast = _job_start(podcast_id=podcast_id, job_id=job_id)
     if podcast is None:
         return
     tracker = _ProgressTracker(podcast_id=podcast_id, job_id=job_id)
     try:
-        episode = episode_produce(_request_of(podcast), progress=tracker)
+        request = _request_of(podcast)
+        kind = PodcastJob.objects.filter(job_id=job_id).values_list("kind", flat=True).first()
+        if podcast.review and kind == JobKind.GENERATE and request.document is None:
+            tracker(0, "Writing script")
+            _script_ready(podcast_id=podcast_id, job_id=job_id, document=script_prepare(request))
+            return
+        episode = episode_produce(request, progress=tracker)
         tracker(80, "Uploading audio")
-        key = storage.audio_upload(
-            key=storage.audio_key(user_id=podcast.user_id, podcast_id=podcast.id),
-            data=episode.audio.mp3,
+        key = storage.audio_key(
+            user_id=podcast.user_id,
+            podcast_id=podcast.id,
+            version=job_id[:8] if podcast.audio_url else "",
         )
+        key = storage.audio_upload(key=key, data=episode.audio.mp3)
         tracker(95, "Saving podcast")
         _job_complete(podcast_id=podcast_id, job_id=job_id, episode=episode, key=key)
     except JobCancelled:
@@ -219,6 +347,7 @@ def podcast_generate(*, podcast_id: str, job_id: str, final_attempt: bool = True
 
 
 def _request_of(podcast: Podcast) -> EpisodeRequest:
+    stored = PodcastScript.objects.filter(podcast_id=podcast.id).first()
     return EpisodeRequest(
         notes=podcast.note_content,
         duration=podcast.duration,
@@ -229,7 +358,51 @@ def _request_of(podcast: Podcast) -> EpisodeRequest:
         language=podcast.language,
         instructions=podcast.instructions,
         podcast_id=podcast.id,
+        speakers=speakers_of(podcast),
+        document=document_of(stored) if stored else None,
+        script_store=lambda document: _script_save(podcast_id=podcast.id, document=document),
     )
+
+
+def document_of(stored: PodcastScript) -> dict:
+    return {"title": stored.title, "speakers": stored.speakers, "sections": stored.sections}
+
+
+def _script_save(*, podcast_id: str, document: dict) -> None:
+    PodcastScript.objects.update_or_create(
+        podcast_id=podcast_id,
+        defaults={
+            "title": document["title"][:200],
+            "speakers": document["speakers"],
+            "sections": document["sections"],
+        },
+    )
+
+
+def _script_ready(*, podcast_id: str, job_id: str, document: dict) -> None:
+    """The review stop: store the script and hand the podcast to its owner."""
+    now = timezone.now()
+    with transaction.atomic():
+        # Lock: a delete racing this step either wins (we stop) or waits for us.
+        podcast = Podcast.objects.select_for_update().get(id=podcast_id)
+        if podcast.status != PodcastStatus.PROCESSING or podcast.deleted_at:
+            raise JobCancelled()
+        _script_save(podcast_id=podcast_id, document=document)
+        podcast.title = podcast.title or document["title"][:200]
+        podcast.status = PodcastStatus.SCRIPT_READY
+        podcast.progress = 25
+        podcast.current_step = "Script ready for review"
+        podcast.error = None
+        podcast.save()
+        # The reservation stays: the podcast is under way until it is rendered or deleted.
+        PodcastJob.objects.filter(job_id=job_id).update(
+            status=JobStatus.SCRIPT_READY,
+            progress=25,
+            current_step="Script ready for review",
+            completed_at=now,
+            error=None,
+        )
+        webhooks.podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_SCRIPT_READY)
 
 
 def _job_start(*, podcast_id: str, job_id: str) -> Podcast | None:
@@ -241,7 +414,11 @@ def _job_start(*, podcast_id: str, job_id: str) -> Podcast | None:
         job = PodcastJob.objects.select_for_update().filter(job_id=job_id).first()
         if podcast is None or job is None:
             return None
-        if podcast.deleted_at or podcast.status in FINAL_STATUSES or job.status in FINAL_STATUSES:
+        if (
+            podcast.deleted_at
+            or podcast.status not in ACTIVE_STATUSES
+            or job.status not in ACTIVE_STATUSES
+        ):
             return None
         # A re-delivered job (its worker died) finds the podcast PROCESSING already: it runs
         # again, but subscribers heard "processing" once, under one webhook-id.
@@ -290,6 +467,7 @@ def _job_complete(*, podcast_id: str, job_id: str, episode: Episode, key: str) -
         if podcast.status != PodcastStatus.PROCESSING or podcast.deleted_at:
             transaction.on_commit(lambda: storage.audio_delete(key=key))
             raise JobCancelled()
+        previous_key = podcast.audio_url  # a re-render: the earlier audio goes once saved
         podcast.title = podcast.title or episode.title
         podcast.status = PodcastStatus.COMPLETED
         podcast.progress = 100
@@ -301,13 +479,23 @@ def _job_complete(*, podcast_id: str, job_id: str, episode: Episode, key: str) -
         podcast.completed_at = now
         podcast.error = None
         podcast.save()
-        usage_charge(podcast=podcast)
+        if episode.document is not None:
+            _script_save(podcast_id=podcast_id, document=episode.document)
+        if previous_key:
+            # Charged for the speech it newly voiced only, once per job.
+            usage_charge(podcast=podcast, seconds=episode.voiced_seconds or 0, charge_key=job_id)
+            if previous_key != key:
+                transaction.on_commit(lambda: storage.audio_delete(key=previous_key))
+        else:
+            usage_charge(podcast=podcast)
         PodcastJob.objects.filter(job_id=job_id).update(
             status=JobStatus.COMPLETED,
             progress=100,
             current_step="Completed",
             completed_at=now,
             error=None,
+            lines_voiced=episode.lines_voiced,
+            lines_reused=episode.lines_reused,
         )
         webhooks.podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_COMPLETED)
 
@@ -318,10 +506,16 @@ def _job_fail(*, podcast_id: str, job_id: str, message: str) -> None:
         podcast = Podcast.objects.select_for_update().filter(id=podcast_id).first()
         if podcast is None or podcast.status in FINAL_STATUSES:
             return
-        podcast.status = PodcastStatus.FAILED
-        podcast.current_step = "Failed"
+        if podcast.audio_url:
+            # A failed re-render: the earlier episode is still there and still playable.
+            podcast.status = PodcastStatus.COMPLETED
+            podcast.progress = 100
+            podcast.current_step = "Render failed; the earlier audio is kept"
+        else:
+            podcast.status = PodcastStatus.FAILED
+            podcast.current_step = "Failed"
+            podcast.completed_at = now
         podcast.error = message
-        podcast.completed_at = now
         podcast.save()
         quota_release(podcast_id=podcast_id)
         PodcastJob.objects.filter(job_id=job_id).update(

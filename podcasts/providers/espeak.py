@@ -200,6 +200,11 @@ class EspeakSpeech:
     """SpeechProvider speaking English through eSpeak NG, entirely offline."""
 
     name = "espeak"
+    cache_lines = True  # free, but a re-render reuses the lines whose text did not change
+
+    def cache_identity(self) -> dict:
+        # What shapes a clip besides its voice id and text: a re-tuned voice re-voices.
+        return {id_: repr(spec) for id_, spec in sorted(VOICES.items())}
 
     def voices(self) -> list[Voice]:
         return [spec.voice for spec in VOICES.values()]
