@@ -20,10 +20,11 @@ from billing.models import Subscription, UsageRecord, UsageReservation
 from podcasts.models import JobKind, PodcastJob
 from tests.e2e.test_generation import sign_up
 from tests.factories import SAMPLE_NOTES
-from tests.podcasts.providers.conftest import unreal  # noqa: F401 - the loopback fixture
+from tests.podcasts.providers import conftest as provider_fixtures
 from tests.podcasts.providers.fakes import Reply, mp3_tone, tone_for
 from webhooks_app.models import WebhookDelivery, WebhookEvent
 
+unreal = provider_fixtures.unreal  # the loopback Unreal Speech server, as a fixture here too
 POLL_SECONDS = 240
 EDIT_FREQUENCY = 880  # the loopback server voices edited lines an octave up
 PLAIN_FREQUENCY = 440

@@ -88,8 +88,8 @@ def test_it_writes_for_the_speakers_given_by_name_in_sections(openai_server):
 
 
 def test_a_line_by_someone_not_in_the_cast_is_asked_for_again(openai_server):
-    bad = {"title": "x", "sections": [{"title": "a", "lines": [
-        {"speaker": "Stranger", "text": "Hi."}, {"speaker": "Maya", "text": "Hello."}]}]}  # fmt: skip
+    stray = [{"speaker": "Stranger", "text": "Hi."}, {"speaker": "Maya", "text": "Hello."}]
+    bad = {"title": "x", "sections": [{"title": "a", "lines": stray}]}
     good = script_json(12)
     answers = iter([bad, good])
     openai_server.write = lambda body: json.dumps(next(answers))
