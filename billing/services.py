@@ -39,6 +39,7 @@ from billing.models import (
     UsageReservation,
 )
 from billing.plans import PAID_PLANS, plan_for_product, plan_limits, product_id_for
+from podnex import durations
 from podnex.api.errors import Conflict, InvalidInput, NotFound
 
 logger = logging.getLogger(__name__)
@@ -111,9 +112,7 @@ def quota_held(subscription: Subscription) -> Held:
 
 def estimated_minutes(duration: str) -> int:
     """Minutes a queued podcast holds until its real length is known."""
-    if duration == "LONG":
-        return settings.ESTIMATED_MINUTES_LONG
-    return settings.ESTIMATED_MINUTES_SHORT
+    return durations.estimated_minutes(duration)
 
 
 def quota_reserve(

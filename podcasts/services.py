@@ -30,6 +30,7 @@ from podcasts.models import (
 from podcasts.pipeline.generate import document_of, render_plan
 from podcasts.providers import registry
 from podcasts.speakers import speakers_with_ids, voices_assign
+from podnex import durations
 from podnex.api.errors import Conflict, InvalidInput, NotFound
 from webhooks_app import services as webhooks
 from webhooks_app.models import WebhookEvent
@@ -39,9 +40,7 @@ logger = logging.getLogger(__name__)
 
 def estimated_time(duration: str) -> int:
     """Seconds a job of this length usually takes, end to end."""
-    if duration == PodcastDuration.LONG:
-        return settings.ESTIMATED_TIME_LONG
-    return settings.ESTIMATED_TIME_SHORT
+    return durations.estimated_job_seconds(duration)
 
 
 def podcast_get(*, user, podcast_id: str) -> Podcast:
@@ -368,7 +367,7 @@ def podcast_render(*, user, podcast_id: str) -> tuple[Podcast, PodcastJob, dict]
                 tts_provider=podcast.tts_provider, document=document_of(locked)
             )
         if podcast.audio_url:
-            minutes = math.ceil(words / settings.SPEAKING_RATE_WPM)
+            minutes = math.ceil(durations.minutes_of(words))
             quota_reserve(user=user, podcast_id=podcast.id, minutes=minutes, new_podcast=False)
         else:
             quota_reserve(user=user, podcast_id=podcast.id, duration=podcast.duration)

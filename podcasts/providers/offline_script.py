@@ -26,12 +26,9 @@ import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .base import GUEST, HOST, ProviderError, Script, ScriptLine
+from podnex import durations
 
-WORDS_PER_MINUTE = 150  # eSpeak speaks ~165 wpm; pauses between lines bring it to ~150
-SHORT_WORD_TARGET = (3 * WORDS_PER_MINUTE, 5 * WORDS_PER_MINUTE)  # 450-750 words
-LONG_WORD_TARGET = (8 * WORDS_PER_MINUTE, 10 * WORDS_PER_MINUTE)  # 1200-1500 words
-TARGETS = {"short": SHORT_WORD_TARGET, "long": LONG_WORD_TARGET}
+from .base import GUEST, HOST, ProviderError, Script, ScriptLine
 
 MAX_TURN_WORDS = 55  # one guest turn: a few sentences, about 20 seconds of speech
 MAX_SENTENCE_WORDS = 45  # longer run-on sentences are cut at clause boundaries
@@ -979,9 +976,11 @@ class OfflineScriptWriter:
         language: str = "en",
         instructions: str = "",
     ) -> Script:
-        target = TARGETS.get((duration or "").lower())
-        if target is None:
-            raise ProviderError(f"Unknown duration {duration!r}", permanent=True)
+        try:
+            budget = durations.word_budget(duration)
+        except ValueError as error:
+            raise ProviderError(str(error), permanent=True) from error
+        target = (budget.low, budget.high)
         parsed = parse_notes(notes or "")
         if not parsed.sections:
             raise ProviderError("The notes contain no text to talk about", permanent=True)

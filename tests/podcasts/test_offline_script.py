@@ -7,13 +7,12 @@ import re
 import pytest
 
 from podcasts.providers.base import GUEST, HOST, ProviderError
-from podcasts.providers.offline_script import (
-    LONG_WORD_TARGET,
-    SHORT_WORD_TARGET,
-    WORDS_PER_MINUTE,
-    OfflineScriptWriter,
-    split_sentences,
-)
+from podcasts.providers.offline_script import OfflineScriptWriter, split_sentences
+from podnex.durations import word_budget
+
+WORDS_PER_MINUTE = 150
+SHORT_WORD_TARGET = (word_budget("short").low, word_budget("short").high)
+LONG_WORD_TARGET = (word_budget("long").low, word_budget("long").high)
 
 WATER = """# The Water Cycle
 
