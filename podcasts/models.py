@@ -169,6 +169,9 @@ class PodcastScript(models.Model):
     speakers = models.JSONField(default=list)
     sections = models.JSONField(default=list)
     version = models.IntegerField(default=1)
+    # The last render: {provider, chain, lines: [{sound, speaker, start, end}]}, so that a
+    # re-render can keep the audio of unchanged lines (pipeline/splice.py).
+    rendered = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

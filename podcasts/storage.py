@@ -215,6 +215,12 @@ def audio_upload(*, key: str, data: bytes) -> str:
     return storage_service().upload(data, key, content_type=AUDIO_CONTENT_TYPE)
 
 
+def audio_read(*, key: str) -> bytes:
+    """An episode's MP3 (a re-render keeps the frames of its unchanged lines)."""
+    with storage_service().storage.open(key, "rb") as handle:
+        return handle.read()
+
+
 def audio_delete(*, key: str) -> None:
     storage_service().delete(key)
 

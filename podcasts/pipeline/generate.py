@@ -8,6 +8,7 @@ PodcastJob; between steps the job checks whether it was cancelled.
 from __future__ import annotations
 
 import inspect
+import json
 import logging
 import traceback
 from collections.abc import Callable
@@ -30,8 +31,9 @@ from podcasts.models import (
     PodcastScript,
     PodcastStatus,
 )
-from podcasts.pipeline.audio import AssembledAudio, audio_assemble
+from podcasts.pipeline.audio import LEAD_OUT_MS, AssembledAudio, audio_assemble
 from podcasts.pipeline.line_cache import LineCache, ScriptCache
+from podcasts.pipeline.splice import line_sound, lines_to_voice, splice
 from podcasts.providers import registry
 from podcasts.providers.base import GUEST, ProviderError, Script, ScriptLine, SpeechClip
 from podcasts.scripts import document_from_script, document_lines, script_from_document
@@ -72,6 +74,8 @@ class EpisodeRequest:
     document: dict | None = None
     # Called with a newly written document before voicing, so it survives a failure.
     script_store: Callable[[dict], None] | None = None
+    # The episode's current audio, for a re-render: {"key", "manifest"} (see splice.py).
+    previous: dict | None = None
 
 
 @dataclass
@@ -83,6 +87,7 @@ class Episode:
     lines_voiced: int | None = None  # sent to the provider by this job
     lines_reused: int | None = None  # taken from the line cache
     voiced_seconds: float | None = None  # speech newly voiced: what a re-render is charged
+    manifest: dict | None = None  # what a later re-render needs to keep this audio
 
 
 def episode_produce(request: EpisodeRequest, *, progress: ProgressCallback) -> Episode:
@@ -101,6 +106,7 @@ def episode_produce(request: EpisodeRequest, *, progress: ProgressCallback) -> E
         tts_provider=request.tts_provider,
         title=request.title or document["title"],
         progress=progress,
+        previous=request.previous,
     )
 
 
@@ -119,39 +125,113 @@ def script_prepare(request: EpisodeRequest) -> dict:
 
 
 def episode_render(
-    document: dict, *, tts_provider: str, title: str, progress: ProgressCallback
+    document: dict,
+    *,
+    tts_provider: str,
+    title: str,
+    progress: ProgressCallback,
+    previous: dict | None = None,
 ) -> Episode:
-    """Voice a script document (unchanged lines from the line cache) and assemble it."""
+    """Voice a script document (unchanged lines from the line cache) and assemble it; with
+    the `previous` audio of the episode, keep its frames for unchanged lines and encode
+    only the changed ones (splice), falling back to a full assembly when that can't be."""
     speakers = {speaker["id"]: speaker for speaker in document["speakers"]}
-    lines = document_lines(document)
-    clips, voiced = _speech_synthesize(
-        tts_provider, [(speakers[line["speaker"]]["voice"], line["text"]) for line in lines],
-        progress,
-    )  # fmt: skip
-    progress(60, "Audio generated")
-
-    audio = audio_assemble(
-        lines=[(line["speaker"], line["text"], clip) for line, clip in zip(lines, clips)],
-        title=title,
-        artist=settings.AUDIO_ARTIST,
-    )
+    lines = [
+        {**line, "voice": speakers[line["speaker"]]["voice"]} for line in document_lines(document)
+    ]
+    for line in lines:
+        line["sound"] = line_sound(speaker=line["speaker"], voice=line["voice"], text=line["text"])
+    identity = _provider_identity(tts_provider)
+    manifest = (previous or {}).get("manifest") or {}
+    spliced = None
+    voiced_count = 0
+    if manifest.get("provider") == identity and manifest.get("lines"):
+        needed = lines_to_voice([line["sound"] for line in manifest["lines"]],
+                                [line["sound"] for line in lines])  # fmt: skip
+        clips, voiced = _speech_synthesize(
+            tts_provider, [(lines[j]["voice"], lines[j]["text"]) for j in needed], progress
+        )
+        voiced_count = sum(voiced)
+        progress(60, "Audio generated")
+        try:
+            old_mp3 = storage.audio_read(key=previous["key"])
+        except OSError:  # gone from storage: assemble the whole episode instead
+            old_mp3 = b""
+        spliced = splice(
+            old_mp3=old_mp3,
+            old_lines=manifest["lines"],
+            new_lines=lines,
+            clips=dict(zip(needed, clips)),
+            chain=manifest.get("chain", ""),
+            title=title,
+        )
+        if spliced is None:
+            logger.info("re-render of %r: splice not possible, assembling it whole", title)
+    if spliced is not None:
+        logger.info(
+            "re-render of %r spliced: %d of %d lines encoded", title, len(needed), len(lines)
+        )
+        audio = AssembledAudio(
+            mp3=spliced.mp3,
+            duration=spliced.duration,
+            segments=spliced.segments,
+            loudness_chain=manifest["chain"],
+        )
+        ends = [segment["end"] for segment in spliced.segments]
+        ends[-1] = spliced.speech_end
+        voiced_seconds = spliced.voiced_seconds
+    else:
+        clips, voiced = _speech_synthesize(
+            tts_provider, [(line["voice"], line["text"]) for line in lines], progress
+        )
+        voiced_count += sum(voiced)
+        progress(60, "Audio generated")
+        audio = audio_assemble(
+            lines=[(line["speaker"], line["text"], clip) for line, clip in zip(lines, clips)],
+            title=title,
+            artist=settings.AUDIO_ARTIST,
+        )
+        voiced_seconds = sum(
+            segment["end"] - segment["start"]
+            for segment, fresh in zip(audio.segments, voiced)
+            if fresh
+        )
+        ends = [segment["end"] for segment in audio.segments]
+        ends[-1] = max(audio.duration - LEAD_OUT_MS / 1000, audio.segments[-1]["start"])
     for segment, line in zip(audio.segments, lines):
         # The transcript names who speaks, and which script line each segment voices.
         segment["name"] = speakers[line["speaker"]]["name"]
         segment["lineId"] = line["id"]
     progress(80, "Audio combined")
-    voiced_seconds = sum(
-        segment["end"] - segment["start"] for segment, fresh in zip(audio.segments, voiced) if fresh
-    )
     return Episode(
         title=title,
         script=script_from_document(document),
         audio=audio,
         document=document,
-        lines_voiced=sum(voiced),
-        lines_reused=len(voiced) - sum(voiced),
+        lines_voiced=voiced_count,
+        lines_reused=len(lines) - voiced_count,
         voiced_seconds=voiced_seconds,
+        manifest={
+            "provider": identity,
+            "chain": audio.loudness_chain,
+            "lines": [
+                {
+                    "sound": line["sound"],
+                    "speaker": line["speaker"],
+                    "start": seg["start"],
+                    "end": end,
+                }  # fmt: skip
+                for line, seg, end in zip(lines, audio.segments, ends)
+            ],
+        },
     )
+
+
+def _provider_identity(name: str) -> str:
+    """The provider and every setting that shapes its audio besides voice and text."""
+    provider = registry.speech_provider(name)
+    settings_of = getattr(provider, "cache_identity", dict)()
+    return json.dumps([name, settings_of], sort_keys=True, default=str)
 
 
 def _script_write(request: EpisodeRequest, speakers: list[dict]) -> Script:
@@ -361,6 +441,11 @@ def _request_of(podcast: Podcast) -> EpisodeRequest:
         speakers=speakers_of(podcast),
         document=document_of(stored) if stored else None,
         script_store=lambda document: _script_save(podcast_id=podcast.id, document=document),
+        previous=(
+            {"key": podcast.audio_url, "manifest": stored.rendered}
+            if stored and podcast.audio_url and stored.rendered
+            else None
+        ),
     )
 
 
@@ -481,6 +566,9 @@ def _job_complete(*, podcast_id: str, job_id: str, episode: Episode, key: str) -
         podcast.save()
         if episode.document is not None:
             _script_save(podcast_id=podcast_id, document=episode.document)
+            PodcastScript.objects.filter(podcast_id=podcast_id).update(
+                rendered=episode.manifest or {}
+            )
         if previous_key:
             # Charged for the speech it newly voiced only, once per job.
             usage_charge(podcast=podcast, seconds=episode.voiced_seconds or 0, charge_key=job_id)

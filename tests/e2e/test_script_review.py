@@ -5,6 +5,7 @@ sounds like four people (median pitch measured from the audio)."""
 
 from __future__ import annotations
 
+import logging
 import math
 import subprocess
 import tempfile
@@ -71,8 +72,9 @@ def download(session, base: str, podcast_id: str) -> bytes:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_reviewed_draft_is_edited_and_a_re_render_voices_only_the_edited_lines(
-    live_server, celery_worker, unreal, settings
+    live_server, celery_worker, unreal, settings, caplog
 ):
+    caplog.set_level(logging.INFO, logger="podcasts.pipeline.generate")
     settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
     unreal.respond = lambda request: (
         Reply(200, mp3_tone(tone_for(request.json["Text"]), EDIT_FREQUENCY))
@@ -165,6 +167,8 @@ def test_a_reviewed_draft_is_edited_and_a_re_render_voices_only_the_edited_lines
     second = wait_for(ann, base, podcast_id, {"completed", "failed"})
     assert second["status"] == "completed", second
 
+    # Only the two edited lines were encoded; the others kept their MP3 frames.
+    assert f"spliced: 2 of {len(lines)} lines encoded" in caplog.text
     new_requests = unreal.to("/stream")[sent_before:]
     assert sorted(r.json["Text"] for r in new_requests) == [
         "Edited line 4 says queens live for years.",
