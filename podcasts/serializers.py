@@ -19,8 +19,19 @@ STATUSES = [s.lower() for s in PodcastStatus.values]
 SORTS = {"createdAt": "created_at", "updatedAt": "updated_at", "duration": "audio_duration"}
 
 
+class ScriptTextField(StrictCharField):
+    """A string of a script: NUL characters (nothing anyone can say) are dropped, not
+    refused, so that any string the schema allows is accepted."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            data = data.replace("\x00", "")
+        return super().to_internal_value(data)
+
+
 class SpeakerInSerializer(serializers.Serializer):
-    name = StrictCharField(max_length=40, trim_whitespace=True, allow_blank=False)
+    name = ScriptTextField(max_length=40, trim_whitespace=True, allow_blank=False)
+
     role = serializers.ChoiceField(choices=ROLES)
     voice = DocumentedCharField(
         required=False,
@@ -59,9 +70,10 @@ class PodcastCreateSerializer(serializers.Serializer):
         required=False,
         default="en",
         max_length=8,
-        schema=lambda: {"enum": sorted(LANGUAGES)},
-        help_text="ISO 639-1 code of the episode's language (e.g. en, fr, de). The script is "
-        "written in it and voices are chosen for it where the provider has them.",
+        schema=lambda: {"enum": speakable_languages()},
+        help_text="ISO 639-1 code of the episode's language (e.g. en, fr, de): one that the "
+        "script writer writes and the chosen provider has voices for (else 400). The script "
+        "is written in it and voices are chosen for it.",
     )
     instructions = StrictCharField(
         required=False,
@@ -77,8 +89,8 @@ class PodcastCreateSerializer(serializers.Serializer):
         help_text="Stop once the script is written (status script_ready) so that it can be "
         "read and edited (GET/PUT /podcasts/:id/script) before POST /podcasts/:id/render.",
     )
-    speakers = SpeakerInSerializer(
-        many=True,
+    speakers = serializers.ListField(
+        child=SpeakerInSerializer(),
         required=False,
         min_length=1,
         max_length=MAX_SPEAKERS,
@@ -137,6 +149,20 @@ class PodcastCreateSerializer(serializers.Serializer):
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
+
+
+def speakable_languages() -> list[str]:
+    """Languages some configured provider speaks and the script writer writes."""
+    writable = registry.script_languages()
+    return sorted(
+        code
+        for code in LANGUAGES
+        if (writable is None or code in writable)
+        and any(
+            language_supported(provider_name=name, language=code)
+            for name in registry.speech_provider_names()
+        )
+    )
 
 
 def language_problem(*, provider: str, language: str) -> str | None:
@@ -370,59 +396,61 @@ def _voices_schema() -> dict:
 
 
 class ScriptLineSerializer(serializers.Serializer):
-    id = serializers.CharField(
-        required=False, help_text="Stable; left out on PUT for a new line (one is minted)"
+    id = ScriptTextField(
+        required=False,
+        max_length=40,
+        help_text="Stable; left out on PUT for a new line (one is minted)",
     )
-    speaker = StrictCharField(max_length=100, help_text="A speaker's id (or name)")
-    text = StrictCharField(max_length=2000, trim_whitespace=True, allow_blank=True)
+    speaker = ScriptTextField(max_length=100, help_text="A speaker's id (or name)")
+    text = ScriptTextField(max_length=2000, trim_whitespace=True, allow_blank=True)
 
 
 class ScriptSectionSerializer(serializers.Serializer):
-    id = serializers.CharField(required=False)
-    title = StrictCharField(required=False, allow_blank=True, default="", max_length=200)
+    id = ScriptTextField(required=False, max_length=40)
+    title = ScriptTextField(required=False, allow_blank=True, default="", max_length=200)
     lines = ScriptLineSerializer(many=True)
 
 
 class ScriptSerializer(serializers.Serializer):
-    """GET's answer, and what PUT takes (ids optional; `speakers` left out keeps them)."""
+    """The script as GET (and every edit) answers it."""
 
-    title = StrictCharField(max_length=200, trim_whitespace=True)
-    speakers = SpeakerOutSerializer(many=True, required=False)
-    sections = ScriptSectionSerializer(many=True, min_length=1)
+    title = serializers.CharField()
+    speakers = SpeakerOutSerializer(many=True)
+    sections = ScriptSectionSerializer(many=True)
     version = serializers.IntegerField(read_only=True, help_text="Counts saved edits")
 
 
 class ScriptReplaceSerializer(serializers.Serializer):
-    title = StrictCharField(max_length=200, trim_whitespace=True)
-    speakers = SpeakerInSerializer(many=True, required=False, min_length=1, max_length=MAX_SPEAKERS)
-    sections = ScriptSectionSerializer(many=True, min_length=1)
+    """What PUT takes: ids optional (kept when sent), `speakers` left out keeps them."""
+
+    title = ScriptTextField(max_length=200, allow_blank=True)
+    speakers = serializers.ListField(
+        child=SpeakerInSerializer(), required=False, min_length=1, max_length=MAX_SPEAKERS
+    )
+    sections = serializers.ListField(child=ScriptSectionSerializer(), min_length=1)
 
     def validate_speakers(self, value: list[dict]) -> list[dict]:
         return PodcastCreateSerializer().validate_speakers(value)
 
 
 class ScriptLineUpdateSerializer(serializers.Serializer):
-    text = StrictCharField(required=False, max_length=2000, allow_blank=True)
-    speaker = StrictCharField(required=False, max_length=100, help_text="A speaker's id or name")
+    """Either field or both; an empty body changes nothing."""
 
-    def validate(self, attrs: dict) -> dict:
-        if not attrs:
-            raise serializers.ValidationError("Send text, speaker or both.")
-        return attrs
+    text = ScriptTextField(required=False, max_length=2000, allow_blank=True)
+    speaker = ScriptTextField(required=False, max_length=100, help_text="A speaker's id or name")
 
 
 class ScriptLineInsertSerializer(serializers.Serializer):
-    speaker = StrictCharField(max_length=100, help_text="A speaker's id or name")
-    text = StrictCharField(max_length=2000, allow_blank=True)
-    after = StrictCharField(required=False, max_length=40, help_text="Insert after this line id")
-    position = serializers.IntegerField(
-        required=False, min_value=0, help_text="Or at this index over the whole script (0 = first)"
+    speaker = ScriptTextField(max_length=100, help_text="A speaker's id or name")
+    text = ScriptTextField(max_length=2000, allow_blank=True)
+    after = ScriptTextField(
+        required=False, max_length=40, help_text="Insert after this line id (wins over position)"
     )
-
-    def validate(self, attrs: dict) -> dict:
-        if "after" in attrs and "position" in attrs:
-            raise serializers.ValidationError("Send either after or position, not both.")
-        return attrs
+    position = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        help_text="Or at this index over the whole script (0 = first); past the end appends",
+    )
 
 
 class RenderPlanSerializer(serializers.Serializer):

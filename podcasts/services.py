@@ -346,6 +346,11 @@ def script_line_delete(*, user, podcast_id: str, line_id: str) -> PodcastScript:
         return _script_store(stored, document)
 
 
+def _manifest(podcast: Podcast, stored: PodcastScript | None) -> dict | None:
+    """The last render's manifest while its audio is the podcast's (a re-render keeps it)."""
+    return stored.rendered if stored and podcast.audio_url else None
+
+
 def podcast_render(*, user, podcast_id: str) -> tuple[Podcast, PodcastJob, dict]:
     """Queue a render of the stored script. Returns the plan: lines to voice and reused.
 
@@ -364,7 +369,9 @@ def podcast_render(*, user, podcast_id: str) -> tuple[Podcast, PodcastJob, dict]
         if stored is None or locked.version != stored.version:
             # Edited between the plan and the lock: plan again (rare, and cheap enough).
             to_voice, reused, words = render_plan(
-                tts_provider=podcast.tts_provider, document=document_of(locked)
+                tts_provider=podcast.tts_provider,
+                document=document_of(locked),
+                manifest=_manifest(podcast, locked),
             )
         if podcast.audio_url:
             minutes = math.ceil(durations.minutes_of(words))

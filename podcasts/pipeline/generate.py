@@ -33,7 +33,7 @@ from podcasts.models import (
 )
 from podcasts.pipeline.audio import LEAD_OUT_MS, AssembledAudio, audio_assemble
 from podcasts.pipeline.line_cache import LineCache, ScriptCache
-from podcasts.pipeline.splice import line_sound, lines_to_voice, splice
+from podcasts.pipeline.splice import line_sound, lines_to_voice, splice, splice_possible
 from podcasts.providers import registry
 from podcasts.providers.base import GUEST, ProviderError, Script, ScriptLine, SpeechClip
 from podcasts.scripts import document_from_script, document_lines, script_from_document
@@ -144,19 +144,21 @@ def episode_render(
     identity = _provider_identity(tts_provider)
     manifest = (previous or {}).get("manifest") or {}
     spliced = None
-    voiced_count = 0
+    voiced_lines: set[int] = set()  # lines sent to the provider by this render
+    old_mp3 = b""
     if manifest.get("provider") == identity and manifest.get("lines"):
+        try:
+            old_mp3 = storage.audio_read(key=previous["key"])
+        except OSError:  # gone from storage: assemble the whole episode instead
+            old_mp3 = b""
+    if splice_possible(old_mp3):
         needed = lines_to_voice([line["sound"] for line in manifest["lines"]],
                                 [line["sound"] for line in lines])  # fmt: skip
         clips, voiced = _speech_synthesize(
             tts_provider, [(lines[j]["voice"], lines[j]["text"]) for j in needed], progress
         )
-        voiced_count = sum(voiced)
+        voiced_lines.update(j for j, fresh in zip(needed, voiced) if fresh)
         progress(60, "Audio generated")
-        try:
-            old_mp3 = storage.audio_read(key=previous["key"])
-        except OSError:  # gone from storage: assemble the whole episode instead
-            old_mp3 = b""
         spliced = splice(
             old_mp3=old_mp3,
             old_lines=manifest["lines"],
@@ -184,7 +186,7 @@ def episode_render(
         clips, voiced = _speech_synthesize(
             tts_provider, [(line["voice"], line["text"]) for line in lines], progress
         )
-        voiced_count += sum(voiced)
+        voiced_lines.update(j for j, fresh in enumerate(voiced) if fresh)
         progress(60, "Audio generated")
         audio = audio_assemble(
             lines=[(line["speaker"], line["text"], clip) for line, clip in zip(lines, clips)],
@@ -193,8 +195,8 @@ def episode_render(
         )
         voiced_seconds = sum(
             segment["end"] - segment["start"]
-            for segment, fresh in zip(audio.segments, voiced)
-            if fresh
+            for index, segment in enumerate(audio.segments)
+            if index in voiced_lines
         )
         ends = [segment["end"] for segment in audio.segments]
         ends[-1] = max(audio.duration - LEAD_OUT_MS / 1000, audio.segments[-1]["start"])
@@ -208,8 +210,8 @@ def episode_render(
         script=script_from_document(document),
         audio=audio,
         document=document,
-        lines_voiced=voiced_count,
-        lines_reused=len(lines) - voiced_count,
+        lines_voiced=len(voiced_lines),
+        lines_reused=len(lines) - len(voiced_lines),
         voiced_seconds=voiced_seconds,
         manifest={
             "provider": identity,
@@ -267,12 +269,30 @@ def _script_write(request: EpisodeRequest, speakers: list[dict]) -> Script:
         "instructions": request.instructions,
     }
     if "speakers" in inspect.signature(writer.write).parameters:
-        script = writer.write(**arguments, speakers=cast)
+        script = _speaker_ids(writer.write(**arguments, speakers=cast), cast)
     else:
         script = speakers_adapt(writer.write(**arguments), cast)
     if cache:
         cache.put(script)
     return script
+
+
+def _speaker_ids(script: Script, cast: list[dict]) -> Script:
+    """The writer's lines with speaker ids, whether it named speakers by id, name or role."""
+    ids: dict[str, str] = {}
+    for speaker in cast:
+        for key in (speaker["id"], speaker["name"], speaker["role"]):
+            ids.setdefault(key.casefold(), speaker["id"])
+    lines = []
+    for line in script.lines:
+        speaker = ids.get(line.speaker.casefold())
+        if speaker is None:
+            raise ProviderError(
+                f"The script writer gave a line to {line.speaker!r}, who is not a speaker",
+                permanent=True,
+            )
+        lines.append(ScriptLine(speaker=speaker, text=line.text, section=line.section))
+    return Script(title=script.title, lines=lines)
 
 
 def speakers_adapt(script: Script, speakers: list[dict]) -> Script:
@@ -362,24 +382,41 @@ def _speech_synthesize(
     return clips, voiced  # type: ignore[return-value]
 
 
-def render_plan(*, tts_provider: str, document: dict) -> tuple[int, int, int]:
-    """(lines to voice, lines the cache holds, words to voice) for rendering `document`:
-    what a render will cost, known before it is queued."""
+def render_plan(
+    *, tts_provider: str, document: dict, manifest: dict | None = None
+) -> tuple[int, int, int]:
+    """(lines to voice, lines reused, words to voice) for rendering `document` over the
+    last render's `manifest`: what a render will cost, known before it is queued."""
     provider = registry.speech_provider(tts_provider)
     cache = (
         LineCache(provider)
         if settings.TTS_LINE_CACHE and getattr(provider, "cache_lines", False)
         else None
     )
+    lines = _sounding_lines(document)
+    needed = range(len(lines))
+    if manifest and manifest.get("provider") == _provider_identity(tts_provider):
+        old = [line["sound"] for line in manifest.get("lines", [])]
+        needed = lines_to_voice(old, [line["sound"] for line in lines])
+    to_voice = words = 0
+    for index in needed:
+        line = lines[index]
+        if cache and cache.has(voice=line["voice"], text=line["text"]):
+            continue
+        to_voice += 1
+        words += len(line["text"].split())
+    return to_voice, len(lines) - to_voice, words
+
+
+def _sounding_lines(document: dict) -> list[dict]:
+    """The document's lines with their voice and what they sound like (splice.line_sound)."""
     voices = {speaker["id"]: speaker["voice"] for speaker in document["speakers"]}
-    to_voice = reused = words = 0
+    lines = []
     for line in document_lines(document):
-        if cache and cache.has(voice=voices[line["speaker"]], text=line["text"]):
-            reused += 1
-        else:
-            to_voice += 1
-            words += len(line["text"].split())
-    return to_voice, reused, words
+        voice = voices[line["speaker"]]
+        sound = line_sound(speaker=line["speaker"], voice=voice, text=line["text"])
+        lines.append({**line, "voice": voice, "sound": sound})
+    return lines
 
 
 # --- The Celery job around it --------------------------------------------------------------

@@ -220,6 +220,12 @@ def _encode_chunk(
     )
 
 
+def splice_possible(old_mp3: bytes) -> bool:
+    """Whether the old episode's frames can be cut apart (checked before voicing lines)."""
+    layout = mp3_layout(old_mp3) if old_mp3 else None
+    return layout is not None and not any(_main_data_begin(f) for f in layout.frames)
+
+
 def lines_to_voice(old_sounds: list[str], new_sounds: list[str]) -> list[int]:
     """Indices of the new lines that a splice needs clips for (the others keep frames)."""
     matcher = difflib.SequenceMatcher(None, old_sounds, new_sounds, False)

@@ -200,7 +200,8 @@ class EspeakSpeech:
     """SpeechProvider speaking English through eSpeak NG, entirely offline."""
 
     name = "espeak"
-    cache_lines = True  # free, but a re-render reuses the lines whose text did not change
+    # Free and fast: not worth storage (a re-render keeps unchanged lines' MP3 frames).
+    cache_lines = False
 
     def cache_identity(self) -> dict:
         # What shapes a clip besides its voice id and text: a re-tuned voice re-voices.

@@ -90,7 +90,7 @@ def test_line_edits_insert_and_delete_keep_the_other_ids(owner_client):
     [
         ({"speaker": "narrator"}, "unknown_speaker"),
         ({"text": "   "}, "empty_line"),
-        ({}, "validation_error"),
+        ({"speaker": 7}, "validation_error"),
         ({"text": 7}, "validation_error"),
     ],
 )
