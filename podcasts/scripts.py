@@ -10,10 +10,15 @@ read earlier, and a render can tell which lines it voiced before.
 
 from __future__ import annotations
 
+import difflib
+import hashlib
+import json
 import secrets
 
 from django.conf import settings
 
+from podcasts.models import PodcastScript
+from podcasts.providers import registry
 from podcasts.providers.base import Script, ScriptLine
 from podnex.api.errors import InvalidInput, NotFound
 
@@ -30,13 +35,13 @@ def new_section_id() -> str:
 
 def document_from_script(script: Script, *, speakers: list[dict]) -> dict:
     """A writer's Script as a document: consecutive lines of one section title form one
-    section (a writer that names no sections gives one section, titled as the episode)."""
+    section (a writer that names no sections gives one untitled section)."""
     sections: list[dict] = []
     current = object()
     for line in script.lines:
         title = getattr(line, "section", None) or ""
         if not sections or title != current:
-            sections.append({"id": new_section_id(), "title": title or script.title, "lines": []})
+            sections.append({"id": new_section_id(), "title": title, "lines": []})
             current = title
         sections[-1]["lines"].append(
             {"id": new_line_id(), "speaker": line.speaker, "text": line.text}
@@ -188,3 +193,55 @@ def line_delete(document: dict, line_id: str) -> None:
     del section["lines"][index]
     if not section["lines"]:
         document["sections"].remove(section)
+
+
+# --- What a render voices ---------------------------------------------------------------------
+
+
+def document_of(stored: PodcastScript) -> dict:
+    return {"title": stored.title, "speakers": stored.speakers, "sections": stored.sections}
+
+
+def line_sound(*, speaker: str, voice: str, text: str) -> str:
+    """What a line sounds like: two lines with the same sound share their audio."""
+    body = json.dumps([speaker, voice, text], ensure_ascii=False)
+    return hashlib.sha256(body.encode()).hexdigest()[:32]
+
+
+def lines_to_voice(old_sounds: list[str], new_sounds: list[str]) -> list[int]:
+    """Indices of the new lines that a splice needs clips for (the others keep frames)."""
+    matcher = difflib.SequenceMatcher(None, old_sounds, new_sounds, False)
+    return [
+        j for tag, _, _, j1, j2 in matcher.get_opcodes() if tag != "equal" for j in range(j1, j2)
+    ]
+
+
+def provider_identity(name: str) -> str:
+    """The provider and every setting that shapes its audio besides voice and text."""
+    provider = registry.speech_provider(name)
+    settings_of = getattr(provider, "cache_identity", dict)()
+    return json.dumps([name, settings_of], sort_keys=True, default=str)
+
+
+def sounding_lines(document: dict) -> list[dict]:
+    """The document's lines with their voice, section title and what they sound like."""
+    voices = {speaker["id"]: speaker["voice"] for speaker in document["speakers"]}
+    lines = []
+    for section in document["sections"]:
+        for line in section["lines"]:
+            voice = voices[line["speaker"]]
+            sound = line_sound(speaker=line["speaker"], voice=voice, text=line["text"])
+            lines.append({**line, "voice": voice, "sound": sound, "section": section["title"]})
+    return lines
+
+
+def render_plan(*, tts_provider: str, document: dict, manifest: dict | None) -> tuple[int, int]:
+    """(lines to voice, words to voice) for rendering `document` over the last render's
+    `manifest`: every line whose sound the episode lacks (all, without a manifest). What
+    the job really sends to the provider can be less (its line cache); it says so."""
+    lines = sounding_lines(document)
+    needed: list[int] | range = range(len(lines))
+    if manifest and manifest.get("provider") == provider_identity(tts_provider):
+        old = [line["sound"] for line in manifest.get("lines", [])]
+        needed = lines_to_voice(old, [line["sound"] for line in lines])
+    return len(needed), sum(len(lines[index]["text"].split()) for index in needed)

@@ -12,6 +12,7 @@ from podcasts.models import Podcast, PodcastDuration, PodcastStatus
 from podcasts.providers import registry
 from podcasts.speakers import MAX_SPEAKERS, ROLES, language_supported, speakers_of
 from podnex.api.fields import DocumentedCharField, HttpUrlField, StrictCharField
+from webhooks_app.ssrf import UnsafeUrl, url_check
 
 DURATIONS = ["short", "long"]
 MAX_INSTRUCTIONS_CHARS = 1000
@@ -113,8 +114,6 @@ class PodcastCreateSerializer(serializers.Serializer):
         return code
 
     def validate_webhookUrl(self, value: str | None) -> str | None:
-        from webhooks_app.ssrf import UnsafeUrl, url_check
-
         try:
             return url_check(value) and value if value else value  # no private targets
         except UnsafeUrl as exc:
@@ -284,11 +283,21 @@ class TranscriptSegmentSerializer(serializers.Serializer):
     text = serializers.CharField()
     start = serializers.FloatField(help_text="seconds")
     end = serializers.FloatField(help_text="seconds")
+    section = serializers.CharField(
+        required=False,
+        help_text="Title of the script section the line belongs to, when there is one.",
+    )
+
+
+class PodcastWarningSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="e.g. notes_too_short_for_duration")
+    message = serializers.CharField()
 
 
 class PodcastDetailSerializer(PodcastSummarySerializer):
     noteContent = serializers.CharField(source="note_content")
     transcript = TranscriptSegmentSerializer(many=True, allow_null=True)
+    warnings = PodcastWarningSerializer(many=True)
     linesVoiced = serializers.SerializerMethodField(
         help_text="Lines the last finished job sent to the speech provider"
     )
@@ -301,6 +310,7 @@ class PodcastDetailSerializer(PodcastSummarySerializer):
             *PodcastSummarySerializer.Meta.fields,
             "noteContent",
             "transcript",
+            "warnings",
             "linesVoiced",
             "linesReused",
         ]
@@ -337,6 +347,7 @@ class PodcastStatusSerializer(serializers.Serializer):
     currentStep = serializers.CharField(allow_null=True)
     error = serializers.CharField(allow_null=True)
     audioDuration = serializers.FloatField(allow_null=True, help_text="seconds")
+    warnings = PodcastWarningSerializer(many=True)
     updatedAt = serializers.DateTimeField()
 
 
@@ -348,6 +359,7 @@ def status_payload(podcast: Podcast) -> dict:
         "currentStep": podcast.current_step,
         "error": podcast.error,
         "audioDuration": podcast.audio_duration,
+        "warnings": podcast.warnings or [],
         "updatedAt": podcast.updated_at,
     }
 

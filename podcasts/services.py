@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.services import quota_release, quota_reserve
-from podcasts import scripts
+from podcasts import publisher, scripts
 from podcasts.models import (
     ACTIVE_STATUSES,
     EDITABLE_STATUSES,
@@ -27,20 +27,35 @@ from podcasts.models import (
     PodcastScript,
     PodcastStatus,
 )
-from podcasts.pipeline.generate import document_of, render_plan
 from podcasts.providers import registry
+from podcasts.serializers import PodcastSummarySerializer
 from podcasts.speakers import speakers_with_ids, voices_assign
 from podnex import durations
 from podnex.api.errors import Conflict, InvalidInput, NotFound
+from podnex.celery import app as celery_app
+from podnex.celery import task_send
 from webhooks_app import services as webhooks
 from webhooks_app.models import WebhookEvent
 
 logger = logging.getLogger(__name__)
 
+GENERATE_TASK = "podcasts.generate"
+
 
 def estimated_time(duration: str) -> int:
     """Seconds a job of this length usually takes, end to end."""
     return durations.estimated_job_seconds(duration)
+
+
+def podcast_event_emit(*, podcast: Podcast, event: str) -> None:
+    """Tell the owner's webhooks (and the podcast's own webhookUrl) what happened, with the
+    podcast as the API shows it. Inside the caller's transaction; sent after it commits."""
+    webhooks.podcast_event_emit(
+        user_id=podcast.user_id,
+        event=event,
+        data=PodcastSummarySerializer(podcast).data,
+        webhook_url=podcast.webhook_url,
+    )
 
 
 def podcast_get(*, user, podcast_id: str) -> Podcast:
@@ -88,7 +103,7 @@ def podcast_create(
         )
         quota_reserve(user=user, podcast_id=podcast.id, duration=podcast.duration)
         job = _job_enqueue(podcast)
-        webhooks.podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_CREATED)
+        podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_CREATED)
     return podcast, job
 
 
@@ -154,15 +169,14 @@ def _cancel_locked(podcast: Podcast, *, now) -> None:
     active_jobs.update(status=JobStatus.CANCELLED, completed_at=now)
     quota_release(podcast_id=podcast.id)
     transaction.on_commit(lambda: _revoke(job_ids))
+    transaction.on_commit(lambda: publisher.status_publish(podcast_id=podcast.id))
 
 
 def _revoke(job_ids: list[str]) -> None:
     # A queued task is dropped by the worker; a running one notices at its next step.
-    from podnex.celery import app
-
     for job_id in job_ids:
         try:
-            app.control.revoke(job_id)
+            celery_app.control.revoke(job_id)
         except Exception:  # noqa: BLE001 - the broker may not support remote control
             pass
 
@@ -177,10 +191,8 @@ def _job_send(*, podcast_id: str, job_id: str) -> bool:
     """Publish the job. The podcast is already committed (QUEUED, quota reserved): if the
     broker is unreachable the request still answers, and `podcast_jobs_requeue_stale`
     sends the job once the broker is back."""
-    from podcasts.tasks import podcast_generate_task
-
     try:
-        podcast_generate_task.apply_async(args=[podcast_id, job_id], task_id=job_id)
+        task_send(GENERATE_TASK, args=[podcast_id, job_id], task_id=job_id)
     except Exception:  # noqa: BLE001 - kombu raises several types for "no broker"
         logger.exception(
             "broker unreachable: job %s of podcast %s waits for the sweeper", job_id, podcast_id
@@ -315,7 +327,7 @@ def script_line_update(
 ) -> tuple[PodcastScript, dict]:
     with transaction.atomic():
         _, stored = _script_locked(user=user, podcast_id=podcast_id)
-        document = document_of(stored)
+        document = scripts.document_of(stored)
         line = scripts.line_update(document, line_id, text=text, speaker=speaker)
         return _script_store(stored, document), line
 
@@ -331,7 +343,7 @@ def script_line_insert(
 ) -> tuple[PodcastScript, dict]:
     with transaction.atomic():
         _, stored = _script_locked(user=user, podcast_id=podcast_id)
-        document = document_of(stored)
+        document = scripts.document_of(stored)
         line = scripts.line_insert(
             document, speaker=speaker, text=text, after=after, position=position
         )
@@ -341,7 +353,7 @@ def script_line_insert(
 def script_line_delete(*, user, podcast_id: str, line_id: str) -> PodcastScript:
     with transaction.atomic():
         _, stored = _script_locked(user=user, podcast_id=podcast_id)
-        document = document_of(stored)
+        document = scripts.document_of(stored)
         scripts.line_delete(document, line_id)
         return _script_store(stored, document)
 
@@ -357,22 +369,14 @@ def podcast_render(*, user, podcast_id: str) -> tuple[Podcast, PodcastJob, dict]
     A podcast's first audio holds a podcast and its estimated minutes, like a create (a
     reviewed draft already holds them); a re-render holds the minutes of the lines it will
     newly voice and is charged for those only."""
-    # The plan looks into the line cache (storage calls): done before taking the locks.
-    podcast = podcast_get(user=user, podcast_id=podcast_id)
-    stored = PodcastScript.objects.filter(podcast=podcast).first()
-    document = document_of(stored) if stored else None
-    to_voice, reused, words = (
-        render_plan(tts_provider=podcast.tts_provider, document=document) if document else (0, 0, 0)
-    )
     with transaction.atomic():
-        podcast, locked = _script_locked(user=user, podcast_id=podcast_id)
-        if stored is None or locked.version != stored.version:
-            # Edited between the plan and the lock: plan again (rare, and cheap enough).
-            to_voice, reused, words = render_plan(
-                tts_provider=podcast.tts_provider,
-                document=document_of(locked),
-                manifest=_manifest(podcast, locked),
-            )
+        podcast, stored = _script_locked(user=user, podcast_id=podcast_id)
+        document = scripts.document_of(stored)
+        to_voice, words = scripts.render_plan(
+            tts_provider=podcast.tts_provider,
+            document=document,
+            manifest=_manifest(podcast, stored),
+        )
         if podcast.audio_url:
             minutes = math.ceil(durations.minutes_of(words))
             quota_reserve(user=user, podcast_id=podcast.id, minutes=minutes, new_podcast=False)
@@ -385,5 +389,6 @@ def podcast_render(*, user, podcast_id: str) -> tuple[Podcast, PodcastJob, dict]
         podcast.started_at = None
         podcast.save()
         job = _job_enqueue(podcast, kind=JobKind.RENDER)
-    plan = {"lines": to_voice + reused, "linesToVoice": to_voice, "linesReused": reused}
+    total = len(scripts.document_lines(document))
+    plan = {"lines": total, "linesToVoice": to_voice, "linesReused": total - to_voice}
     return podcast, job, plan

@@ -27,7 +27,7 @@ import subprocess
 import tempfile
 import warnings
 import wave
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -82,6 +82,10 @@ class Timeline:
     def duration(self) -> float:
         return self.total_samples / self.sample_rate
 
+
+# (speech PCM path, its timeline, a scratch folder) -> (PCM path to encode, its timeline).
+# podcasts.pipeline.music provides one that adds intro, outro and a music bed.
+PcmHook = Callable[[str, Timeline, str], tuple[str, Timeline]]
 
 _ffmpeg_exe: str | None = None
 
@@ -396,6 +400,7 @@ def audio_assemble(
     artist: str = "PodNex",
     pause_ms: int = 350,
     turn_pause_ms: int = 600,
+    pcm_hook: PcmHook | None = None,
 ) -> AssembledAudio:
     """Join (speaker, text, clip) lines into one MP3 with per-line timings."""
     if not lines:
@@ -409,6 +414,10 @@ def audio_assemble(
                 pause_ms=pause_ms,
                 turn_pause_ms=turn_pause_ms,
             )
+        # Hook (feed branch): intro, outro and music bed join the speech PCM here, before
+        # loudness normalisation and encoding, so the loudness targets hold for the whole.
+        if pcm_hook is not None:
+            pcm_path, timeline = pcm_hook(pcm_path, timeline, tmp)
         chain = loudness_chain(pcm_path)
         mp3 = encode_mp3(pcm_path, title=title, artist=artist, chain=chain)
     duration = mp3_duration(mp3)

@@ -7,20 +7,19 @@ PodcastJob; between steps the job checks whether it was cancelled.
 
 from __future__ import annotations
 
-import inspect
-import json
 import logging
 import traceback
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from billing.services import quota_release, usage_charge
-from podcasts import events, storage
+from podcasts import artwork, media, metrics, publisher, storage
+from podcasts.chapters import Chapter, chapters_of
 from podcasts.models import (
     ACTIVE_STATUSES,
     FINAL_STATUSES,
@@ -33,13 +32,27 @@ from podcasts.models import (
 )
 from podcasts.pipeline.audio import LEAD_OUT_MS, AssembledAudio, audio_assemble
 from podcasts.pipeline.line_cache import LineCache, ScriptCache
-from podcasts.pipeline.splice import line_sound, lines_to_voice, splice, splice_possible
+from podcasts.pipeline.music import MusicSet, music_hook
+from podcasts.pipeline.splice import splice, splice_possible
+from podcasts.pipeline.tags import mp3_tag
 from podcasts.providers import registry
-from podcasts.providers.base import GUEST, ProviderError, Script, ScriptLine, SpeechClip
-from podcasts.scripts import document_from_script, document_lines, script_from_document
-from podcasts.speakers import speakers_default, speakers_of, speakers_with_ids, voices_assign
-from podnex import metrics
-from webhooks_app import services as webhooks
+from podcasts.providers.base import ProviderError, Script, ScriptLine, SpeechClip
+from podcasts.scripts import (
+    document_from_script,
+    document_of,
+    lines_to_voice,
+    provider_identity,
+    script_from_document,
+    sounding_lines,
+)
+from podcasts.services import podcast_event_emit
+from podcasts.speakers import (
+    DEFAULT_NAMES,
+    speakers_default,
+    speakers_of,
+    speakers_with_ids,
+    voices_assign,
+)
 from webhooks_app.models import WebhookEvent
 
 logger = logging.getLogger(__name__)
@@ -76,6 +89,8 @@ class EpisodeRequest:
     script_store: Callable[[dict], None] | None = None
     # The episode's current audio, for a re-render: {"key", "manifest"} (see splice.py).
     previous: dict | None = None
+    music: MusicSet | None = None  # the user's intro, outro and bed (feed settings)
+    cover: bytes | None = None  # the user's cover art; None: drawn from the title
 
 
 @dataclass
@@ -88,6 +103,8 @@ class Episode:
     lines_reused: int | None = None  # taken from the line cache
     voiced_seconds: float | None = None  # speech newly voiced: what a re-render is charged
     manifest: dict | None = None  # what a later re-render needs to keep this audio
+    cover: bytes = b""  # embedded in the MP3 as APIC; JPEG or PNG
+    chapters: list[Chapter] = field(default_factory=list)
 
 
 def episode_produce(request: EpisodeRequest, *, progress: ProgressCallback) -> Episode:
@@ -107,6 +124,8 @@ def episode_produce(request: EpisodeRequest, *, progress: ProgressCallback) -> E
         title=request.title or document["title"],
         progress=progress,
         previous=request.previous,
+        music=request.music,
+        cover=request.cover,
     )
 
 
@@ -121,7 +140,9 @@ def script_prepare(request: EpisodeRequest) -> dict:
         language=request.language,
     )
     script = _script_write(request, speakers)
-    return document_from_script(script, speakers=speakers)
+    document = document_from_script(script, speakers=speakers)
+    document["warnings"] = list(getattr(script, "warnings", None) or [])
+    return document
 
 
 def episode_render(
@@ -131,22 +152,22 @@ def episode_render(
     title: str,
     progress: ProgressCallback,
     previous: dict | None = None,
+    music: MusicSet | None = None,
+    cover: bytes | None = None,
 ) -> Episode:
     """Voice a script document (unchanged lines from the line cache) and assemble it; with
     the `previous` audio of the episode, keep its frames for unchanged lines and encode
-    only the changed ones (splice), falling back to a full assembly when that can't be."""
+    only the changed ones (splice), falling back to a full assembly when that can't be
+    (also when intro, outro or a music bed are mixed in: a spliced line would lack the bed).
+    """
     speakers = {speaker["id"]: speaker for speaker in document["speakers"]}
-    lines = [
-        {**line, "voice": speakers[line["speaker"]]["voice"]} for line in document_lines(document)
-    ]
-    for line in lines:
-        line["sound"] = line_sound(speaker=line["speaker"], voice=line["voice"], text=line["text"])
-    identity = _provider_identity(tts_provider)
+    lines = sounding_lines(document)
+    identity = provider_identity(tts_provider)
     manifest = (previous or {}).get("manifest") or {}
     spliced = None
     voiced_lines: set[int] = set()  # lines sent to the provider by this render
     old_mp3 = b""
-    if manifest.get("provider") == identity and manifest.get("lines"):
+    if manifest.get("provider") == identity and manifest.get("lines") and not music:
         try:
             old_mp3 = storage.audio_read(key=previous["key"])
         except OSError:  # gone from storage: assemble the whole episode instead
@@ -192,6 +213,7 @@ def episode_render(
             lines=[(line["speaker"], line["text"], clip) for line, clip in zip(lines, clips)],
             title=title,
             artist=settings.AUDIO_ARTIST,
+            pcm_hook=music_hook(music) if music else None,
         )
         voiced_seconds = sum(
             segment["end"] - segment["start"]
@@ -201,9 +223,17 @@ def episode_render(
         ends = [segment["end"] for segment in audio.segments]
         ends[-1] = max(audio.duration - LEAD_OUT_MS / 1000, audio.segments[-1]["start"])
     for segment, line in zip(audio.segments, lines):
-        # The transcript names who speaks, and which script line each segment voices.
+        # The transcript names who speaks, and which script line each segment voices;
+        # chapters start where the section changes.
         segment["name"] = speakers[line["speaker"]]["name"]
         segment["lineId"] = line["id"]
+        if line["section"]:
+            segment["section"] = line["section"]
+    cover = cover or artwork.artwork_draw(title)
+    chapters = chapters_of(audio.segments, duration=audio.duration, title=title)
+    audio.mp3 = mp3_tag(
+        audio.mp3, chapters=chapters, artwork=cover, mime=artwork.content_type_of(cover)
+    )
     progress(80, "Audio combined")
     return Episode(
         title=title,
@@ -220,20 +250,15 @@ def episode_render(
                 {
                     "sound": line["sound"],
                     "speaker": line["speaker"],
-                    "start": seg["start"],
+                    "start": segment["start"],
                     "end": end,
                 }  # fmt: skip
-                for line, seg, end in zip(lines, audio.segments, ends)
+                for line, segment, end in zip(lines, audio.segments, ends)
             ],
         },
+        cover=cover,
+        chapters=chapters,
     )
-
-
-def _provider_identity(name: str) -> str:
-    """The provider and every setting that shapes its audio besides voice and text."""
-    provider = registry.speech_provider(name)
-    settings_of = getattr(provider, "cache_identity", dict)()
-    return json.dumps([name, settings_of], sort_keys=True, default=str)
 
 
 def _script_write(request: EpisodeRequest, speakers: list[dict]) -> Script:
@@ -243,7 +268,15 @@ def _script_write(request: EpisodeRequest, speakers: list[dict]) -> Script:
     all-new lines and the line cache could never hit.
     """
     writer = registry.script_writer()
-    cast = [{key: s[key] for key in ("id", "name", "role")} for s in speakers]
+    # A speaker called just "Host" or "Guest" has no personal name to be addressed by.
+    cast = [
+        {
+            "id": s["id"],
+            "name": "" if s["name"] == DEFAULT_NAMES.get(s["role"]) else s["name"],
+            "role": s["role"],
+        }  # fmt: skip
+        for s in speakers
+    ]
     params = {
         "writer": writer.name,
         "model": getattr(writer, "model", ""),
@@ -268,10 +301,7 @@ def _script_write(request: EpisodeRequest, speakers: list[dict]) -> Script:
         "language": request.language,
         "instructions": request.instructions,
     }
-    if "speakers" in inspect.signature(writer.write).parameters:
-        script = _speaker_ids(writer.write(**arguments, speakers=cast), cast)
-    else:
-        script = speakers_adapt(writer.write(**arguments), cast)
+    script = _speaker_ids(writer.write(**arguments, speakers=cast), cast)
     if cache:
         cache.put(script)
     return script
@@ -291,27 +321,6 @@ def _speaker_ids(script: Script, cast: list[dict]) -> Script:
                 f"The script writer gave a line to {line.speaker!r}, who is not a speaker",
                 permanent=True,
             )
-        lines.append(ScriptLine(speaker=speaker, text=line.text, section=line.section))
-    return Script(title=script.title, lines=lines)
-
-
-def speakers_adapt(script: Script, speakers: list[dict]) -> Script:
-    """Map a host/guest script onto the podcast's speakers, for a writer that only knows
-    those two: host lines go to the host (or narrator, or the first speaker); each run of
-    guest answers goes to the next of the others in turn."""
-    lead = next((s for s in speakers if s["role"] in ("host", "narrator")), speakers[0])
-    others = [s for s in speakers if s is not lead] or [lead]
-    lines = []
-    turn = -1
-    previous = None
-    for line in script.lines:
-        if line.speaker == GUEST:
-            if previous != GUEST:
-                turn += 1
-            speaker = others[turn % len(others)]["id"]
-        else:
-            speaker = lead["id"]
-        previous = line.speaker
         lines.append(ScriptLine(speaker=speaker, text=line.text, section=line.section))
     return Script(title=script.title, lines=lines)
 
@@ -382,43 +391,6 @@ def _speech_synthesize(
     return clips, voiced  # type: ignore[return-value]
 
 
-def render_plan(
-    *, tts_provider: str, document: dict, manifest: dict | None = None
-) -> tuple[int, int, int]:
-    """(lines to voice, lines reused, words to voice) for rendering `document` over the
-    last render's `manifest`: what a render will cost, known before it is queued."""
-    provider = registry.speech_provider(tts_provider)
-    cache = (
-        LineCache(provider)
-        if settings.TTS_LINE_CACHE and getattr(provider, "cache_lines", False)
-        else None
-    )
-    lines = _sounding_lines(document)
-    needed = range(len(lines))
-    if manifest and manifest.get("provider") == _provider_identity(tts_provider):
-        old = [line["sound"] for line in manifest.get("lines", [])]
-        needed = lines_to_voice(old, [line["sound"] for line in lines])
-    to_voice = words = 0
-    for index in needed:
-        line = lines[index]
-        if cache and cache.has(voice=line["voice"], text=line["text"]):
-            continue
-        to_voice += 1
-        words += len(line["text"].split())
-    return to_voice, len(lines) - to_voice, words
-
-
-def _sounding_lines(document: dict) -> list[dict]:
-    """The document's lines with their voice and what they sound like (splice.line_sound)."""
-    voices = {speaker["id"]: speaker["voice"] for speaker in document["speakers"]}
-    lines = []
-    for line in document_lines(document):
-        voice = voices[line["speaker"]]
-        sound = line_sound(speaker=line["speaker"], voice=voice, text=line["text"])
-        lines.append({**line, "voice": voice, "sound": sound})
-    return lines
-
-
 # --- The Celery job around it --------------------------------------------------------------
 
 
@@ -447,6 +419,8 @@ def podcast_generate(*, podcast_id: str, job_id: str, final_attempt: bool = True
             version=job_id[:8] if podcast.audio_url else "",
         )
         key = storage.audio_upload(key=key, data=episode.audio.mp3)
+        if episode.cover:
+            media.episode_cover_store(podcast, episode.cover)
         tracker(95, "Saving podcast")
         _job_complete(podcast_id=podcast_id, job_id=job_id, episode=episode, key=key)
     except JobCancelled:
@@ -465,7 +439,11 @@ def podcast_generate(*, podcast_id: str, job_id: str, final_attempt: bool = True
 
 def _request_of(podcast: Podcast) -> EpisodeRequest:
     stored = PodcastScript.objects.filter(podcast_id=podcast.id).first()
+    uploads = media.user_media(user_id=podcast.user_id)
+    music = MusicSet(intro=uploads.intro, outro=uploads.outro, bed=uploads.bed)
     return EpisodeRequest(
+        music=music or None,
+        cover=uploads.cover,
         notes=podcast.note_content,
         duration=podcast.duration,
         title=podcast.title,
@@ -486,11 +464,9 @@ def _request_of(podcast: Podcast) -> EpisodeRequest:
     )
 
 
-def document_of(stored: PodcastScript) -> dict:
-    return {"title": stored.title, "speakers": stored.speakers, "sections": stored.sections}
-
-
 def _script_save(*, podcast_id: str, document: dict) -> None:
+    if "warnings" in document:  # what the writer said about the notes, kept on the podcast
+        Podcast.objects.filter(id=podcast_id).update(warnings=document.pop("warnings"))
     PodcastScript.objects.update_or_create(
         podcast_id=podcast_id,
         defaults={
@@ -524,7 +500,8 @@ def _script_ready(*, podcast_id: str, job_id: str, document: dict) -> None:
             completed_at=now,
             error=None,
         )
-        webhooks.podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_SCRIPT_READY)
+        podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_SCRIPT_READY)
+        transaction.on_commit(lambda: publisher.status_publish(podcast_id=podcast_id))
 
 
 def _job_start(*, podcast_id: str, job_id: str) -> Podcast | None:
@@ -558,7 +535,7 @@ def _job_start(*, podcast_id: str, job_id: str) -> Podcast | None:
         job.started_at = job.started_at or now
         job.save()
         if announce:
-            webhooks.podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_PROCESSING)
+            podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_PROCESSING)
     return podcast
 
 
@@ -576,7 +553,7 @@ class _ProgressTracker:
         if not updated:
             raise JobCancelled()
         PodcastJob.objects.filter(job_id=self.job_id).update(progress=percent, current_step=step)
-        events.progress_publish(
+        publisher.progress_publish(
             podcast_id=self.podcast_id, job_id=self.job_id, percent=percent, step=step
         )
 
@@ -598,6 +575,8 @@ def _job_complete(*, podcast_id: str, job_id: str, episode: Episode, key: str) -
         podcast.audio_duration = round(episode.audio.duration, 3)
         podcast.audio_size = len(episode.audio.mp3)
         podcast.transcript = episode.audio.segments
+        if warnings := getattr(episode.script, "warnings", None):
+            podcast.warnings = list(warnings)
         podcast.completed_at = now
         podcast.error = None
         podcast.save()
@@ -622,7 +601,9 @@ def _job_complete(*, podcast_id: str, job_id: str, episode: Episode, key: str) -
             lines_voiced=episode.lines_voiced,
             lines_reused=episode.lines_reused,
         )
-        webhooks.podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_COMPLETED)
+        podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_COMPLETED)
+        # Streams learn the final state at once (progress writes are published as they go).
+        transaction.on_commit(lambda: publisher.status_publish(podcast_id=podcast_id))
 
 
 def _job_fail(*, podcast_id: str, job_id: str, message: str) -> None:
@@ -649,7 +630,8 @@ def _job_fail(*, podcast_id: str, job_id: str, message: str) -> None:
             stack_trace=traceback.format_exc(),
             completed_at=now,
         )
-        webhooks.podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_FAILED)
+        podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_FAILED)
+        transaction.on_commit(lambda: publisher.status_publish(podcast_id=podcast_id))
 
 
 def _job_note_retry(*, job_id: str, message: str) -> None:

@@ -21,10 +21,8 @@ that leans on the bit reservoir) returns None, and the caller assembles the whol
 from __future__ import annotations
 
 import difflib
-import hashlib
 import inspect
 import io
-import json
 import logging
 import math
 import os
@@ -36,6 +34,7 @@ from mutagen.id3 import ID3, TIT2, ID3NoHeaderError
 
 from podcasts.pipeline import audio
 from podcasts.providers.base import SpeechClip
+from podcasts.scripts import line_sound, lines_to_voice  # noqa: F401 - used by callers
 
 logger = logging.getLogger(__name__)
 
@@ -54,12 +53,6 @@ def pause_seconds(before: str | None, after: str | None) -> float:
         return audio.LEAD_OUT_MS / 1000
     key = "pause_ms" if before == after else "turn_pause_ms"
     return _PAUSES[key].default / 1000
-
-
-def line_sound(*, speaker: str, voice: str, text: str) -> str:
-    """What a line sounds like: two lines with the same sound share their audio."""
-    body = json.dumps([speaker, voice, text], ensure_ascii=False)
-    return hashlib.sha256(body.encode()).hexdigest()[:32]
 
 
 @dataclass
@@ -224,14 +217,6 @@ def splice_possible(old_mp3: bytes) -> bool:
     """Whether the old episode's frames can be cut apart (checked before voicing lines)."""
     layout = mp3_layout(old_mp3) if old_mp3 else None
     return layout is not None and not any(_main_data_begin(f) for f in layout.frames)
-
-
-def lines_to_voice(old_sounds: list[str], new_sounds: list[str]) -> list[int]:
-    """Indices of the new lines that a splice needs clips for (the others keep frames)."""
-    matcher = difflib.SequenceMatcher(None, old_sounds, new_sounds, False)
-    return [
-        j for tag, _, _, j1, j2 in matcher.get_opcodes() if tag != "equal" for j in range(j1, j2)
-    ]
 
 
 def _cuts(before, after, *, rate: int, delay: int, count: int) -> tuple[int, int]:

@@ -100,7 +100,7 @@ labels inside the text.
 - Do not invent facts that are not in the notes."""
 
 
-def system_prompt(cast: list[dict]) -> str:
+def system_prompt(cast: list[dict], *, named: bool = True) -> str:
     people = "\n".join(f"- {s['name']}: {ROLE_PARTS[s['role']]}" for s in cast)
     if len(cast) == 1:
         shape = (
@@ -117,7 +117,7 @@ def system_prompt(cast: list[dict]) -> str:
         )
     naming = (
         "Speakers may address each other by name."
-        if any(s["name"].casefold() not in (s["role"], "host", "guest") for s in cast)
+        if named
         else "The speakers have no personal names: do not address them by name."
     )
     return f"""You write scripts for a podcast, {shape}. The speakers:
@@ -161,11 +161,13 @@ class OpenAIScriptWriter:
     ) -> Script:
         """`speakers`: [{id, name, role}] (default: a host and a guest); lines come back
         with the speaker's id."""
-        cast = speakers or DEFAULT_CAST
+        named = any(speaker["name"] for speaker in speakers or [])
+        # Speakers without a personal name are called by their id ("Host", "Guest2").
+        cast = [{**s, "name": s["name"] or s["id"].title()} for s in speakers or DEFAULT_CAST]
         budget = word_budget(duration)
         notes = self._fit_notes(notes, language=language)
         messages = [
-            {"role": "system", "content": system_prompt(cast)},
+            {"role": "system", "content": system_prompt(cast, named=named)},
             {
                 "role": "user",
                 "content": _brief(
