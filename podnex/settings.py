@@ -392,8 +392,11 @@ TTS_CONCURRENCY_ESPEAK = env_int("TTS_CONCURRENCY_ESPEAK", 1, minimum=1)
 # Backoff of our own HTTP clients (Unreal): base * 2**attempt, capped, with jitter.
 TTS_RETRY_BACKOFF = env_float("TTS_RETRY_BACKOFF", 1.0)  # seconds
 TTS_RETRY_BACKOFF_MAX = env_float("TTS_RETRY_BACKOFF_MAX", 30.0)
-# Voiced lines of paid providers are kept under tts-cache/ so a retried job pays once.
+# Voiced lines are kept under tts-cache/ (by provider, voice, settings and text) so a
+# retried job pays once and a re-render voices only the lines that changed.
 TTS_LINE_CACHE = env_bool("TTS_LINE_CACHE", True)
+# Longest script an owner may save (characters of spoken text, all lines together).
+SCRIPT_MAX_CHARS = env_int("SCRIPT_MAX_CHARS", 30_000, minimum=100)
 # Script length: words = minutes x rate. short aims at 3-5 minutes, long at 8-10.
 SPEAKING_RATE_WPM = env_int("SPEAKING_RATE_WPM", 150, minimum=60)
 SCRIPT_MAX_CALLS = env_int("SCRIPT_MAX_CALLS", 4, minimum=1)  # per script, incl. fix-ups

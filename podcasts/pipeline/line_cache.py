@@ -43,6 +43,14 @@ class LineCache:
         digest = hashlib.sha256(key.encode()).hexdigest()
         return f"{PREFIX}/{self.provider_name}/{digest[:2]}/{digest}"
 
+    def has(self, *, voice: str, text: str) -> bool:
+        """Whether a clip is stored (not checked: a render may still find it damaged)."""
+        try:
+            _, files = default_storage.listdir(self.folder(voice=voice, text=text))
+        except (FileNotFoundError, NotADirectoryError):
+            return False
+        return bool(files)
+
     def get(self, *, voice: str, text: str) -> SpeechClip | None:
         folder = self.folder(voice=voice, text=text)
         try:
