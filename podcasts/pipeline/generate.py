@@ -439,7 +439,7 @@ def podcast_generate(*, podcast_id: str, job_id: str, final_attempt: bool = True
 
 def _request_of(podcast: Podcast) -> EpisodeRequest:
     stored = PodcastScript.objects.filter(podcast_id=podcast.id).first()
-    uploads = media.user_media(user_id=podcast.user_id)
+    uploads = media.user_media(user_id=podcast.user_id, podcast_id=podcast.id)
     music = MusicSet(intro=uploads.intro, outro=uploads.outro, bed=uploads.bed)
     return EpisodeRequest(
         music=music or None,
