@@ -38,3 +38,19 @@ def test_estimates_come_from_settings(settings):
 def test_an_unknown_duration_is_refused():
     with pytest.raises(ValueError):
         durations.word_budget("medium")
+
+
+def test_numbers_and_acronyms_take_longer_to_say_than_words(settings):
+    settings.SPEAKING_RATE_WPM = 150
+    prose = "the cat sat on the mat and looked at the dog"
+    versions = "version 3.5.3 of 2024-01-09 fixed HTTP and TLS bugs"
+    assert durations.spoken_units(versions) > durations.spoken_units(prose)
+    assert len(versions.split()) < len(prose.split())
+
+
+def test_spoken_minutes_count_a_pause_per_line(settings):
+    settings.SPEAKING_RATE_WPM = 150
+    one = durations.spoken_minutes(["word " * 100])
+    two = durations.spoken_minutes(["word " * 50, "word " * 50])
+    assert two > one
+    assert 0.5 < one < 0.7  # 100 plain words at 150 words of prose a minute

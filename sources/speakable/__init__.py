@@ -58,7 +58,11 @@ def guess_format(text: str) -> str:
     """The likely markup of pasted text: HTML, reStructuredText, Markdown or plain."""
     sample = text[:20000]
     opening = r"\s*<(!doctype|html|head|body|div|p|h[1-6]|article|section|main)\b"
-    if re.match(opening, sample, re.I) or re.search(r"<(html|body)\b", sample, re.I):
+    if re.match(opening, sample, re.I):
+        return "html"
+    if re.search(r"^(#{1,6} \S|```)", sample, re.M):
+        return "markdown"  # ATX headings and fences do not exist in reStructuredText
+    if re.search(r"<(html|body)\b", sample, re.I):
         return "html"
     rst, md = len(_RST_HINTS.findall(sample)), len(_MD_HINTS.findall(sample))
     if rst > md and rst >= 2:
@@ -142,15 +146,31 @@ def _tidy(doc: Document) -> Document:
     """Drop empty blocks and sections, and summarise changelogs."""
     for section in doc.sections:
         section.blocks = [b for b in section.blocks if b.text.strip() or b.items]
-    sections = [s for s in doc.sections if not _is_contents(s.title)]
+    sections = _without_boilerplate(doc.sections)
     doc.sections = _summarise_changelogs([s for s in sections if s.blocks or s.title])
     doc.sections = [s for s in doc.sections if s.blocks]
     return doc
 
 
-def _is_contents(title: str | None) -> bool:
-    # A table of contents repeats the headings the listener is about to hear anyway.
-    return (title or "").strip().lower().rstrip(":") in {"contents", "table of contents", "toc"}
+# Never content: a table of contents repeats the headings the listener is about to hear;
+# sponsor and donation lists are adverts. Their subsections go with them.
+BOILERPLATE_TITLES = {
+    "contents", "table of contents", "toc", "sponsors", "sponsor", "donations", "donate",
+    "backers", "funding", "support us", "badges", "for enterprise", "professional support",
+}  # fmt: skip
+
+
+def _without_boilerplate(sections: list[Section]) -> list[Section]:
+    kept: list[Section] = []
+    skip_below: int | None = None
+    for section in sections:
+        if skip_below is not None and section.title and section.level > skip_below:
+            continue
+        title = (section.title or "").strip().lower().rstrip(":")
+        skip_below = section.level if title in BOILERPLATE_TITLES else None
+        if skip_below is None:
+            kept.append(section)
+    return kept
 
 
 def is_release_title(title: str | None) -> bool:

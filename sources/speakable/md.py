@@ -11,7 +11,7 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 
 from .model import Block, Builder, Document
 from .tables import table_block
-from .text import clean_text, code_note, looks_like_code
+from .text import CODE_GAP, clean_text, code_note, looks_like_code
 from .web import parse_html_into
 
 _PARSER = (
@@ -145,7 +145,7 @@ def _link(node: SyntaxTreeNode) -> str:
 
 def _inline_code(code: str) -> str:
     """`pip install x` may be said; `for s in tomllib.loads(...)` may not."""
-    return "" if looks_like_code(code) else code
+    return CODE_GAP if looks_like_code(code) else code
 
 
 def parse_plain(text: str) -> Document:

@@ -6,7 +6,9 @@ import re
 from dataclasses import dataclass, field
 
 # "1. Install", "2.3 Configure", "Step 4: Run": the number is for the eye.
-_NUMBERING = re.compile(r"^(?:(?:step|part|chapter)\s+)?\d+(?:\.\d+)*[.):]?\s+(?=[A-Za-z])", re.I)
+_NUMBERING = re.compile(
+    r"^(?:(?:step|part|chapter)\s+)?(?:\d+(?:\.\d+)*[.):]?|[A-Z][.)])\s+(?=[A-Za-z])", re.I
+)
 
 
 @dataclass
@@ -45,13 +47,15 @@ class Builder:
         self.headings: list[tuple[int, str]] = []
 
     def heading(self, level: int, title: str) -> None:
-        title = _NUMBERING.sub("", title.strip()).rstrip(":").strip()
+        title = unshout(_NUMBERING.sub("", title.strip()).rstrip(":").strip())
         if not title:
             return
         self.headings.append((level, title))
         self.sections.append(Section(title=title, level=level))
 
     def add(self, block: Block) -> None:
+        if block.kind == "paragraph":
+            block.text = unshout(block.text)
         if block.text.strip() or block.items:
             self.sections[-1].blocks.append(block)
 
@@ -66,3 +70,35 @@ class Builder:
                 opening = sections[1]
                 sections = [Section(title=None, blocks=opening.blocks, level=0), *sections[2:]]
         return Document(title=title, sections=sections)
+
+
+def unshout(text: str) -> str:
+    """ "HISTORY OF THE SOFTWARE" -> "History of the software": text in capitals (legal
+    disclaimers, shouted headings) is said like any other text. Words of two or three
+    letters that are not common words (PSF, BSD) stay in capitals: likely acronyms."""
+    letters = [ch for ch in text if ch.isalpha()]
+    words = text.split()
+    if len(words) < 3 or sum(ch.isupper() for ch in letters) < 0.8 * len(letters):
+        return text
+    out = []
+    for index, word in enumerate(words):
+        bare = re.sub(r"[^A-Za-z]", "", word)
+        vowels = sum(ch in "AEIOU" for ch in bare)
+        short = 2 <= len(bare) <= 3 or (len(bare) == 4 and vowels == 0)
+        acronym = short and bare.lower() not in _SHORT_WORDS
+        if not acronym:
+            word = word.lower()
+            if index == 0 or out and out[-1][-1:] in ".!?":
+                word = word[:1].upper() + word[1:]
+        out.append(word)
+    return " ".join(out)
+
+
+_SHORT_WORDS = set(
+    """a an the of to in on at by for and or nor but not no is are was be as it its this
+    that with from into onto off out up all any each per than then when what who how why
+    use used uses over under some such only also very may can will shall must here there
+    they them their our your you we he she his her him has had have does did done do
+    made make more most less many much well good ever even both same other else free
+    fee fees sole part year date term terms law laws""".split()
+)

@@ -13,7 +13,7 @@ from docutils.utils import SystemMessage
 from .md import parse_plain
 from .model import Block, Builder, Document
 from .tables import table_block
-from .text import clean_text, code_note, looks_like_code
+from .text import CODE_GAP, clean_text, code_note, looks_like_code
 
 _SETTINGS = {
     "report_level": 5,  # quiet: a README with Sphinx roles is not an error here
@@ -88,7 +88,7 @@ def _items(node: nodes.Element) -> list[str]:
     for item in node.children:
         if not isinstance(item, nodes.list_item):
             continue
-        texts = [_words(p) for p in item.children if isinstance(p, nodes.paragraph)]
+        texts = [_words(p) for p in item.children if _visible_paragraph(p)]
         text = " ".join(t for t in texts if t)
         if text and not looks_like_code(text):
             items.append(text)
@@ -105,7 +105,8 @@ def _pairs(node: nodes.Element) -> list[str]:
         if not isinstance(entry, nodes.Element) or len(entry.children) < 2:
             continue
         term = _words(entry.children[0]).rstrip(":").strip()
-        body = " ".join(_words(p) for p in entry.children[-1].findall(nodes.paragraph))
+        paragraphs = entry.children[-1].findall(nodes.paragraph)
+        body = " ".join(_words(p) for p in paragraphs if _visible_paragraph(p))
         if term and body and not looks_like_code(body):
             pairs.append(f"{term}: {body}")
     return pairs
@@ -130,12 +131,17 @@ def _words(node: nodes.Node) -> str:
         if isinstance(parent, nodes.problematic):
             text = _ROLE.sub(r"\1", text)
         elif isinstance(parent, nodes.literal) and looks_like_code(text):
-            text = ""
+            text = CODE_GAP
         parts.append(text)
     return clean_text("".join(parts).replace("\n", " "))
 
 
-def _inside_dropped(text: nodes.Text, stop: nodes.Node) -> bool:
+def _visible_paragraph(node: nodes.Node) -> bool:
+    """A paragraph a reader sees: not one of docutils' own messages about the input."""
+    return isinstance(node, nodes.paragraph) and not _inside_dropped(node, None)
+
+
+def _inside_dropped(text: nodes.Node, stop: nodes.Node | None) -> bool:
     parent = text.parent
     while parent is not None and parent is not stop:
         if isinstance(parent, _DROPPED):

@@ -16,6 +16,7 @@ _MARKUP_RUNS = re.compile(r"`+|\*\*+|~~+|\|[-:+|=\s]*\||[-=+]{4,}|<!--|-->|\[\[|
 _HTML_TAG = re.compile(r"</?[a-zA-Z][^>\n]*>")
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,;:!?])(?=\s|$)")
 _UNSPOKEN = {"So", "Cc", "Co", "Cs", "Cf", "Mn"}  # pictographs, controls, joiners, selectors
+_EMPTY_BRACKETS = re.compile(r"\s*[(\[]\s*(?:(?:e\.g\.|i\.e\.|see|like)\s*)?[,;:]?\s*[)\]]")
 _SECOND_LEVEL = {"co", "com", "org", "net", "ac", "gov", "edu"}
 
 
@@ -37,8 +38,15 @@ def _url_to_site(match: re.Match) -> str:
     return site_name(url) + raw[len(url) :]
 
 
+CODE_GAP = "\ufffc"  # where inline code was left out
+# "returned by `client()`;" -> "returned by this;": a gap that ends a clause needs a word.
+_GAP_AT_CLAUSE_END = re.compile(r"(?<=\w)\s*\ufffc(?=\s*(?:[.,;:!?)]|$))")
+
+
 def clean_text(text: str) -> str:
     """Plain speakable text from a run of inline text that may still hold markup."""
+    text = _GAP_AT_CLAUSE_END.sub(" this", text)
+    text = text.replace(CODE_GAP, " ")
     text = " ".join(text.split())  # before dropping control characters: newlines are spaces
     text = _HTML_TAG.sub(" ", text)
     text = _LEFTOVER_LINK.sub(r"\1", text)
@@ -53,6 +61,7 @@ def clean_text(text: str) -> str:
     text = "".join(ch for ch in text if unicodedata.category(ch) not in _UNSPOKEN)
     text = text.replace("\\", "").replace("|", ", ")
     text = " ".join(text.split())
+    text = _EMPTY_BRACKETS.sub("", text)  # "(e.g. )" once its inline code is gone
     text = _SPACE_BEFORE_PUNCT.sub(r"\1", text)
     return re.sub(r"(^[,;:.\s]+)|(\s*,\s*,)+", lambda m: "" if m.group(1) else ",", text).strip()
 

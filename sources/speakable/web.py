@@ -14,7 +14,7 @@ from bs4 import (
 
 from .model import Block, Builder, Document
 from .tables import table_block
-from .text import clean_text, code_note, looks_like_code
+from .text import CODE_GAP, clean_text, code_note, looks_like_code
 
 # Never spoken: page furniture, scripts, media.
 _DROPPED = {
@@ -121,5 +121,5 @@ def _text(tag: Tag) -> str:
     """The words of an inline element; inline code that is code goes."""
     for code in tag.find_all(["code", "kbd", "samp"]):
         if looks_like_code(code.get_text()):
-            code.replace_with("")
+            code.replace_with(CODE_GAP)
     return tag.get_text(" ")

@@ -189,3 +189,16 @@ def test_speakable_text_parses_back_to_the_same_sections():
 def test_an_unknown_format_is_refused():
     with pytest.raises(ValueError):
         speakable_document("x", "docx")
+
+
+def test_inline_code_that_ends_a_clause_leaves_a_word_not_a_hole():
+    notes = "Call it on the client returned by `redis.Sentinel(x)`; then set `a = 1` in it.\n"
+    text = speakable_text(speakable_document(notes)).strip()
+    assert text == "Call it on the client returned by this; then set in it."
+
+
+def test_shouted_headings_and_paragraphs_are_said_in_sentence_case():
+    notes = "# A. HISTORY OF THE SOFTWARE\n\nTHE PSF DISCLAIMS ALL WARRANTIES OF ANY KIND.\n"
+    doc = speakable_document(notes)
+    assert doc.title == "History of the software"
+    assert doc.sections[0].blocks[0].text == "The PSF disclaims all warranties of any kind."
