@@ -62,6 +62,12 @@ class StorageService:
     def storage(self):
         return self._storage or default_storage
 
+    @property
+    def local(self) -> bool:
+        """Files on this machine, which our own views serve (a remote store serves its own
+        presigned URLs)."""
+        return isinstance(self.storage, FileSystemStorage)
+
     # -- writes --
 
     def upload(self, data: bytes, key: str, content_type: str | None = None) -> str:
@@ -113,7 +119,7 @@ class StorageService:
     ) -> SignedUrl:
         ttl = expires_in or settings.DOWNLOAD_URL_TTL
         expires_at = int(time.time()) + ttl
-        if isinstance(self.storage, FileSystemStorage):
+        if self.local:
             token = signing.dumps(
                 {"k": key, "e": expires_at, "f": filename}, salt=_SALT, compress=True
             )
