@@ -13,6 +13,7 @@ from podcasts.providers.base import GUEST, HOST, ScriptWriter, SpeechProvider
 
 def _speech_providers() -> dict[str, SpeechProvider]:
     from podcasts.providers.espeak import EspeakSpeech
+    from podcasts.providers.flite import FliteSpeech, flite_available
 
     providers: dict[str, SpeechProvider] = {}
     if settings.UNREAL_SPEECH_API_KEY:
@@ -23,6 +24,8 @@ def _speech_providers() -> dict[str, SpeechProvider]:
         from podcasts.providers.openai_speech import OpenAISpeech
 
         providers["openai"] = OpenAISpeech()
+    if flite_available():  # only where the system has the program
+        providers["flite"] = FliteSpeech()
     providers["espeak"] = EspeakSpeech()
     return providers
 
@@ -46,6 +49,7 @@ def speech_concurrency(name: str) -> int:
         "unreal": settings.TTS_CONCURRENCY_UNREAL,
         "openai": settings.TTS_CONCURRENCY_OPENAI,
         "espeak": settings.TTS_CONCURRENCY_ESPEAK,
+        "flite": settings.TTS_CONCURRENCY_FLITE,
     }.get(name, settings.TTS_CONCURRENCY)
 
 
