@@ -196,6 +196,21 @@ def available_variants() -> set[str]:
     return set(os.listdir(os.path.join(espeakng_loader.get_data_path(), "voices", "!v")))
 
 
+def speak(spec: EspeakVoice, text: str) -> tuple[bytes, int]:
+    """16-bit mono PCM of `text` in the voice `spec` (need not be one of VOICES), and its
+    sample rate. Serialised: eSpeak has one global voice and callback."""
+    spoken = clean_text(text)
+    if not spoken:
+        raise ProviderError("Nothing to say: the text is empty", permanent=True)
+    with _lock:
+        engine = _get_engine()
+        pcm = engine.synthesize(spoken, spec)
+        sample_rate = engine.sample_rate
+    if not pcm:
+        raise ProviderError(f"eSpeak produced no audio for {spoken[:40]!r}", permanent=True)
+    return pcm, sample_rate
+
+
 class EspeakSpeech:
     """SpeechProvider speaking English through eSpeak NG, entirely offline."""
 
@@ -211,13 +226,5 @@ class EspeakSpeech:
         spec = VOICES.get(voice)
         if spec is None:
             raise ProviderError(f"Unknown espeak voice {voice!r}", permanent=True)
-        spoken = clean_text(text)
-        if not spoken:
-            raise ProviderError("Nothing to say: the text is empty", permanent=True)
-        with _lock:
-            engine = _get_engine()
-            pcm = engine.synthesize(spoken, spec)
-            sample_rate = engine.sample_rate
-        if not pcm:
-            raise ProviderError(f"eSpeak produced no audio for {spoken[:40]!r}", permanent=True)
+        pcm, sample_rate = speak(spec, text)
         return SpeechClip(data=pcm_to_wav(pcm, sample_rate), audio_format="wav")
