@@ -39,7 +39,7 @@ import subprocess
 import tempfile
 import warnings
 import wave
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -110,6 +110,7 @@ class AssembledAudio:
     mp3: bytes
     duration: float  # seconds, measured from the encoded MP3
     segments: list[dict] = field(default_factory=list)  # speaker, text, start, end (seconds)
+    loudness_chain: str = ""  # the gain and limiter applied: a re-render encodes new lines alike
 
 
 @dataclass
@@ -142,6 +143,10 @@ class Levels:
     true_peak: float  # dBTP
     longest_silence: float  # seconds below SILENCE_NOISE_DB, anywhere in the file
 
+
+# (speech PCM path, its timeline, a scratch folder) -> (PCM path to encode, its timeline).
+# podcasts.pipeline.music provides one that adds intro, outro and a music bed.
+PcmHook = Callable[[str, Timeline, str], tuple[str, Timeline]]
 
 _ffmpeg_exe: str | None = None
 
@@ -430,12 +435,14 @@ def encode_mp3(
     sample_rate: int = COMMON_SAMPLE_RATE,
     speech_level: float | None = None,
     bitrate: str = MP3_BITRATE,
+    chain: str | None = None,
 ) -> bytes:
-    """Normalise loudness and encode the raw PCM file at `pcm_path` to a tagged MP3.
+    """Normalise loudness (with `chain`, or one planned here) and encode the raw PCM file
+    at `pcm_path` to a tagged MP3.
 
     The last step of an episode: anything mixed into the PCM must be there already.
     """
-    chain = loudness_chain(pcm_path, sample_rate=sample_rate, speech_level=speech_level)
+    chain = chain or loudness_chain(pcm_path, sample_rate=sample_rate, speech_level=speech_level)
     with tempfile.TemporaryDirectory(prefix="podnex-mp3-") as tmp:
         mp3_path = os.path.join(tmp, "episode.mp3")
         # A real file, not a pipe: ffmpeg seeks back to fill in the Xing header, which
@@ -452,8 +459,13 @@ def encode_mp3(
 
 
 def mp3_encoder_args(bitrate: str = MP3_BITRATE) -> list[str]:
-    """ffmpeg's encoder settings for episodes (bench/audio_combine.py times them alone)."""
-    return ["-c:a", "libmp3lame", "-b:a", bitrate, "-compression_level", str(MP3_COMPRESSION_LEVEL)]
+    """ffmpeg's encoder settings for episodes (bench/audio_combine.py times them alone).
+
+    No bit reservoir: every frame holds its own data, so a re-render can replace the
+    frames of edited lines and keep the others (pipeline/splice.py).
+    """
+    level = str(MP3_COMPRESSION_LEVEL)
+    return ["-c:a", "libmp3lame", "-b:a", bitrate, "-reservoir", "0", "-compression_level", level]
 
 
 def mp3_duration(mp3_bytes: bytes) -> float:
@@ -579,6 +591,7 @@ def audio_assemble(
     artist: str = "PodNex",
     pause_ms: int = 350,
     turn_pause_ms: int = 600,
+    pcm_hook: PcmHook | None = None,
 ) -> AssembledAudio:
     """Join (speaker, text, clip) lines into one MP3 with per-line timings."""
     if not lines:
@@ -587,12 +600,23 @@ def audio_assemble(
         pcm_path = os.path.join(tmp, "speech.pcm")
         with open(pcm_path, "wb") as pcm_file:
             timeline = speech_track(pcm_file, lines, pause_ms=pause_ms, turn_pause_ms=turn_pause_ms)
+        # The speech's level, for the first gain: measured before music joins it, which
+        # the loudness measurement then takes into account.
+        speech_level = timeline.speech_level()
+        # Hook (feed branch): intro, outro and music bed join the speech PCM here, before
+        # loudness normalisation and encoding, so the loudness targets hold for the whole.
+        if pcm_hook is not None:
+            pcm_path, timeline = pcm_hook(pcm_path, timeline, tmp)
+        chain = loudness_chain(
+            pcm_path, sample_rate=timeline.sample_rate, speech_level=speech_level
+        )
         mp3 = encode_mp3(
-            pcm_path,
-            title=title,
-            artist=artist,
-            sample_rate=timeline.sample_rate,
-            speech_level=timeline.speech_level(),
+            pcm_path, title=title, artist=artist, sample_rate=timeline.sample_rate, chain=chain
         )
     duration = mp3_duration(mp3)
-    return AssembledAudio(mp3=mp3, duration=duration, segments=fit_segments(timeline, duration))
+    return AssembledAudio(
+        mp3=mp3,
+        duration=duration,
+        segments=fit_segments(timeline, duration),
+        loudness_chain=chain,
+    )

@@ -104,7 +104,7 @@ class Speaker:
 # The speakers in the order a script takes them: host, guest, a third, a fourth.
 # Chosen by bench/intelligibility.py (faster-whisper tiny.en on 42 real sentences, English):
 # the host is the clearest high-register variant, the guest the clearest low-register one
-# (word error rates in the module's README section); the third and fourth are other
+# (word error rates in the README's "Offline speech and audio"); the third and fourth are other
 # formant variants placed in pitch between and below them, so that all four differ by at
 # least 20 Hz of median pitch and host and guest by over 80 Hz (tests/podcasts/test_espeak.py).
 SPEAKERS = (
@@ -128,8 +128,13 @@ def _speaker_voice(language: str, speaker: Speaker) -> EspeakVoice:
 _SPEAKER_VOICES = {
     language: [_speaker_voice(language, speaker) for speaker in SPEAKERS] for language in LANGUAGES
 }
-VOICES: dict[str, EspeakVoice] = {v.voice.id: v for v in _EARLIER}
-VOICES.update({v.voice.id: v for voices in _SPEAKER_VOICES.values() for v in voices})
+# Speakers first, language by language: callers that hand out "the next unused voice"
+# (podcasts.speakers) then take the third and fourth speakers, not an earlier voice.
+VOICES: dict[str, EspeakVoice] = {
+    v.voice.id: v for voices in _SPEAKER_VOICES.values() for v in voices
+}
+for _earlier in _EARLIER:
+    VOICES.setdefault(_earlier.voice.id, _earlier)
 DEFAULT_VOICES = {
     HOST: _SPEAKER_VOICES["en"][0].voice.id,
     GUEST: _SPEAKER_VOICES["en"][1].voice.id,
@@ -276,6 +281,12 @@ class EspeakSpeech:
     entirely offline."""
 
     name = "espeak"
+    # Free and fast: not worth storage (a re-render keeps unchanged lines' MP3 frames).
+    cache_lines = False
+
+    def cache_identity(self) -> dict:
+        # What shapes a clip besides its voice id and text: a re-tuned voice re-voices.
+        return {id_: repr(spec) for id_, spec in sorted(VOICES.items())}
 
     def voices(self) -> list[Voice]:
         return [spec.voice for spec in VOICES.values()]

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 from standardwebhooks import Webhook as StandardWebhook
 
-from tests.podcasts.test_validation import assert_error
+from tests.utils import assert_error
 from webhooks_app.models import DeliveryState, Webhook, WebhookDelivery, WebhookEvent
 
 URL = "/api/v1/webhooks"
@@ -44,6 +44,7 @@ def test_events_default_to_every_podcast_event(owner_client):
         "podcast.processing",
         "podcast.completed",
         "podcast.failed",
+        "podcast.script_ready",
     ]
 
 

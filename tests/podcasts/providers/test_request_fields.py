@@ -7,16 +7,22 @@ import pytest
 from podcasts.models import Podcast
 from podcasts.providers import registry
 from podcasts.providers.base import GUEST, HOST, Voice
-from tests.podcasts.test_validation import assert_error
+from tests.utils import assert_error
 
 URL = "/api/v1/podcasts"
 NOTES = "Bees dance to tell each other where flowers are."
 
 
-def test_language_and_instructions_are_stored_and_shown(owner_client):
+def test_language_and_instructions_are_stored_and_shown(owner_client, settings):
+    settings.OPENAI_TTS_ENABLED = True  # its voices speak French
     created = owner_client.post(
         URL,
-        {"noteContent": NOTES, "language": "FR", "instructions": "  Playful, about queens.  "},
+        {
+            "noteContent": NOTES,
+            "language": "FR",
+            "instructions": "  Playful, about queens.  ",
+            "ttsProvider": "openai",
+        },
         format="json",
     )
     assert created.status_code == 202
