@@ -322,7 +322,7 @@ def _speaker_ids(script: Script, cast: list[dict]) -> Script:
                 permanent=True,
             )
         lines.append(ScriptLine(speaker=speaker, text=line.text, section=line.section))
-    return Script(title=script.title, lines=lines)
+    return Script(title=script.title, lines=lines, warnings=list(script.warnings))
 
 
 def _speech_synthesize(
