@@ -98,6 +98,9 @@ class Podcast(models.Model):
     speakers = models.JSONField(default=list, blank=True)
     review = models.BooleanField(default=False)  # stop at SCRIPT_READY for the owner to edit
     webhook_url = models.URLField(max_length=2000, null=True, blank=True)
+    # The sources the notes were built from, as they were then: [{id, type, title,
+    # characters}] (a copy, so deleting a source later does not rewrite the episode).
+    sources = models.JSONField(default=list, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.urls import reverse
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -11,8 +13,8 @@ from podcasts.languages import LANGUAGES, language_name
 from podcasts.models import Podcast, PodcastDuration, PodcastStatus
 from podcasts.providers import registry
 from podcasts.speakers import MAX_SPEAKERS, ROLES, language_supported, speakers_of
+from podnex import outbound
 from podnex.api.fields import DocumentedCharField, HttpUrlField, StrictCharField
-from webhooks_app.ssrf import UnsafeUrl, url_check
 
 DURATIONS = ["short", "long"]
 MAX_INSTRUCTIONS_CHARS = 1000
@@ -52,7 +54,23 @@ class SpeakerInSerializer(serializers.Serializer):
 
 class PodcastCreateSerializer(serializers.Serializer):
     noteContent = StrictCharField(
-        trim_whitespace=True, max_length=settings.MAX_NOTE_CHARS, allow_blank=False
+        required=False,
+        trim_whitespace=True,
+        max_length=settings.MAX_NOTE_CHARS,
+        allow_blank=False,
+        help_text="The notes; optional when sourceIds are given (then they come first).",
+    )
+    sourceIds = serializers.ListField(
+        child=StrictCharField(
+            max_length=40,
+            validators=[RegexValidator(r"^[a-z0-9]+$", "Not a source id.")],
+            help_text="A source id",
+        ),
+        required=False,
+        min_length=1,
+        max_length=settings.SOURCE_MAX_PER_PODCAST,
+        help_text="Your ready sources (POST /api/v1/sources) to write the episode from, each "
+        "as a section headed by its title.",
     )
     duration = serializers.ChoiceField(choices=DURATIONS, default="short")
     title = StrictCharField(
@@ -120,8 +138,8 @@ class PodcastCreateSerializer(serializers.Serializer):
 
     def validate_webhookUrl(self, value: str | None) -> str | None:
         try:
-            return url_check(value) and value if value else value  # no private targets
-        except UnsafeUrl as exc:
+            return outbound.url_check(value) and value if value else value  # no private targets
+        except outbound.UnsafeUrl as exc:
             raise serializers.ValidationError(str(exc)) from None
 
     def validate_ttsProvider(self, value: str) -> str:
@@ -132,7 +150,16 @@ class PodcastCreateSerializer(serializers.Serializer):
             )
         return value
 
+    def validate_sourceIds(self, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise serializers.ValidationError("A source may be listed only once.")
+        return value
+
     def validate(self, attrs: dict) -> dict:
+        if not attrs.get("noteContent") and not attrs.get("sourceIds"):
+            raise serializers.ValidationError(
+                {"noteContent": ["Give noteContent, sourceIds, or both."]}
+            )
         provider = attrs.get("ttsProvider") or registry.default_speech_provider_name()
         attrs["ttsProvider"] = provider
         errors = {}
@@ -153,6 +180,19 @@ class PodcastCreateSerializer(serializers.Serializer):
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
+
+
+class PodcastCreateSchema(OpenApiSerializerExtension):
+    """The schema states what `validate` enforces: noteContent, sourceIds, or both."""
+
+    target_class = PodcastCreateSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        schema["anyOf"] = [{"required": ["noteContent"]}, {"required": ["sourceIds"]}]
+        if "sourceIds" in schema.get("properties", {}):
+            schema["properties"]["sourceIds"]["uniqueItems"] = True
+        return schema
 
 
 def speakable_languages() -> list[str]:
@@ -299,9 +339,19 @@ class PodcastWarningSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
+class PodcastSourceSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    type = serializers.ChoiceField(choices=["url", "text", "file"])
+    title = serializers.CharField(allow_null=True)
+    characters = serializers.IntegerField()
+
+
 class PodcastDetailSerializer(PodcastSummarySerializer):
     noteContent = serializers.CharField(source="note_content")
     transcript = TranscriptSegmentSerializer(many=True, allow_null=True)
+    sources = PodcastSourceSerializer(
+        many=True, help_text="The sources the episode was written from, as they were then."
+    )
     warnings = PodcastWarningSerializer(many=True)
     linesVoiced = serializers.SerializerMethodField(
         help_text="Lines the last finished job sent to the speech provider"
@@ -315,6 +365,7 @@ class PodcastDetailSerializer(PodcastSummarySerializer):
             *PodcastSummarySerializer.Meta.fields,
             "noteContent",
             "transcript",
+            "sources",
             "warnings",
             "linesVoiced",
             "linesReused",

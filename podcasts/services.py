@@ -34,6 +34,7 @@ from podnex import durations
 from podnex.api.errors import Conflict, InvalidInput, NotFound
 from podnex.celery import app as celery_app
 from podnex.celery import task_send
+from sources.services import source_summary, sources_for_podcast, sources_notes
 from webhooks_app import services as webhooks
 from webhooks_app.models import WebhookEvent
 
@@ -69,7 +70,7 @@ def podcast_get(*, user, podcast_id: str) -> Podcast:
 def podcast_create(
     *,
     user,
-    note_content: str,
+    note_content: str = "",
     duration: str = PodcastDuration.SHORT,
     title: str | None = None,
     note_id: str | None = None,
@@ -79,13 +80,19 @@ def podcast_create(
     webhook_url: str | None = None,
     language: str = "en",
     instructions: str = "",
+    source_ids: list[str] | None = None,
     speakers: list[dict] | None = None,
     review: bool = False,
 ) -> tuple[Podcast, PodcastJob]:
+    sources = sources_for_podcast(user=user, source_ids=source_ids) if source_ids else []
+    if sources:
+        # Each source becomes a section headed by its title, after any pasted notes.
+        note_content = sources_notes(sources, notes=note_content)
     with transaction.atomic():
         podcast = Podcast.objects.create(
             user=user,
             note_content=note_content,
+            sources=[source_summary(source) for source in sources],
             duration=duration,
             title=title or None,
             note_id=note_id or None,

@@ -65,7 +65,8 @@ class PodcastListCreateView(APIView):
         data = validated(PodcastCreateSerializer, request.data)
         podcast, job = services.podcast_create(
             user=request.user,
-            note_content=data["noteContent"],
+            note_content=data.get("noteContent", ""),
+            source_ids=data.get("sourceIds"),
             duration=duration_of(data["duration"]),
             title=data.get("title"),
             note_id=data.get("noteId"),

@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("apikeys.urls")),
     path("", include("billing.urls")),
     path("", include("webhooks_app.urls")),
+    path("", include("sources.urls")),
 ]
 
 urlpatterns = [
