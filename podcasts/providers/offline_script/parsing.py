@@ -214,13 +214,17 @@ def _list_points(lead: str, items: list[str]) -> list[Point]:
 
 
 def _drop_dangling_leads(topic: Topic) -> None:
-    """ "Install it with:" before a code block we do not read says nothing alone."""
+    """ "Install it with:" before a code block we do not read says nothing alone; "The
+    main forms are:" before a list becomes that list's own lead-in."""
     kept = []
     for index, point in enumerate(topic.points):
         following = topic.points[index + 1] if index + 1 < len(topic.points) else None
+        lead_in = point.kind == "sentence" and point.text.rstrip().endswith(":")
+        if lead_in and following is not None and following.kind == "list" and not following.text:
+            following.text = point.text.rstrip().rstrip(":")
+            continue
         before_code = following is None or following.kind == "code"
-        dangling = point.text.rstrip().endswith(":") and before_code
-        if point.kind == "sentence" and dangling and len(point.text.split()) <= 12:
+        if lead_in and before_code and len(point.text.split()) <= 12:
             continue
         if point.kind == "sentence" and point.text.endswith(":"):
             point.text = point.text[:-1] + "."
