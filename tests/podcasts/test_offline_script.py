@@ -260,3 +260,20 @@ def test_empty_notes_and_unknown_durations_are_permanent_errors():
     with pytest.raises(ProviderError) as unknown:
         write(WATER, "medium")
     assert unknown.value.permanent
+
+
+def test_title_case_headings_keep_only_their_names():
+    notes = (
+        "# Charset Detection, for Everyone\n\nWe support Python and everyone who uses python.\n"
+    )
+    assert write(notes).title == "Charset detection, for everyone"
+    notes = "# Messaging Library for Python\n\nIt runs on Python 3 and needs python-amqp.\n"
+    assert write(notes).title == "Messaging library for Python"
+
+
+def test_german_keeps_its_capitals_and_its_own_phrases():
+    notes = "# Der Wasserkreislauf\n\n## Niederschlag\n\nDie Formen sind:\n\n- Regen\n- Schnee\n"
+    script = write(notes, language="de")
+    text = " ".join(line.text for line in script.lines)
+    assert "Die Formen sind: Regen und Schnee." in text
+    assert "Willkommen" in text or "PodNex" in script.lines[0].text

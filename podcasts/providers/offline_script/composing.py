@@ -210,9 +210,12 @@ class Composer:
 
     # ------------------------------------------------------------------ phrasing
 
+    def _sentence_case(self, title: str) -> str:
+        return sentence_case(title, self.outline.lower_words, self.outline.names)
+
     def topic_name(self, topic: Topic) -> str:
         if topic.title:
-            return self._mid_sentence(sentence_case(topic.title, self.outline.lower_words))
+            return self._mid_sentence(self._sentence_case(topic.title))
         if topic.phrases and self.chunks:
             return self._mid_sentence(topic.phrases[0])
         return ""
@@ -222,7 +225,7 @@ class Composer:
         title = (topic.title or "").strip()
         generic = self.table["generic_questions"].get(title.lower().rstrip(":?!."))
         if title.endswith("?"):
-            question = sentence_case(title, self.outline.lower_words)
+            question = self._sentence_case(title)
         elif generic and (asked := book.pick_from("generic", generic)):
             question = asked
         elif title and title.split()[0].lower() in _QUESTION_WORDS:
