@@ -263,9 +263,7 @@ def test_empty_notes_and_unknown_durations_are_permanent_errors():
 
 
 def test_title_case_headings_keep_only_their_names():
-    notes = (
-        "# Charset Detection, for Everyone\n\nWe support Python and everyone who uses python.\n"
-    )
+    notes = "# Charset Detection, for Everyone\n\nWe support Python and everyone who uses python.\n"
     assert write(notes).title == "Charset detection, for everyone"
     notes = "# Messaging Library for Python\n\nIt runs on Python 3 and needs python-amqp.\n"
     assert write(notes).title == "Messaging library for Python"
