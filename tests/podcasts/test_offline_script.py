@@ -275,3 +275,16 @@ def test_german_keeps_its_capitals_and_its_own_phrases():
     text = " ".join(line.text for line in script.lines)
     assert "Die Formen sind: Regen und Schnee." in text
     assert "Willkommen" in text or "PodNex" in script.lines[0].text
+
+
+def test_a_long_list_with_a_lead_in_is_numbered_after_it():
+    notes = (
+        "# Tool\n\nTool does work.\n\nIts main features include:\n\n"
+        "- Straightforward declarative syntax for every model you define\n"
+        "- Chaining factory calls while retaining the global context of the test\n"
+        "- Support for multiple build strategies such as saved and unsaved instances\n"
+    )
+    text = " ".join(line.text for line in write(notes).lines)
+    assert "Its main features include: first, straightforward declarative syntax" in text
+    assert "Second, chaining factory calls" in text and "Third, support" in text
+    assert ", ." not in text

@@ -105,9 +105,13 @@ class Composer:
         plan.say(me, book.pick("mono_open", show=self.table["show"], title=self.outline.title))
         for position, (number, topic, points) in enumerate(topics):
             name = self.topic_name(topic).rstrip("?!.")
-            first = self.table["mono_section"][0]
-            signpost = fill(first, topic=name) if position == 0 and name else ""
-            signpost = signpost or (book.pick("mono_section", topic=name) if name else "")
+            first, *rest = self.table["mono_section"]
+            if not name:
+                signpost = ""
+            elif position == 0:
+                signpost = fill(first, topic=name)
+            else:
+                signpost = book.pick_from("mono_section", rest, topic=name)
             turns = self.turns(points)
             if signpost and turns:
                 turns[0] = f"{signpost} {turns[0]}"
@@ -351,10 +355,13 @@ class Composer:
         ordinals = self.table["ordinals"]
         texts = []
         for index, item in enumerate(items):
-            lead = self.table["ordinal_lead"].format(Ordinal=ordinals[index].capitalize())
-            texts.append(f"{lead}{self._mid_sentence(item)}.")
-        if lead or intro:  # the announcement and the first point in one breath
-            texts[0] = f"{lead + '.' if lead else intro} {texts[0]}"
+            mark = self.table["ordinal_lead"].format(Ordinal=ordinals[index].capitalize())
+            texts.append(f"{mark}{self._mid_sentence(item)}.")
+        # The announcement and the first point in one breath.
+        if lead:
+            texts[0] = f"{lead}: {texts[0][:1].lower()}{texts[0][1:]}"
+        elif intro:
+            texts[0] = f"{intro} {texts[0]}"
         return texts
 
 

@@ -153,7 +153,7 @@ EN = {
         "Hello, and welcome to {show}. Here's a brief on {title}.",
     ],
     "mono_section": [
-        "First, {topic}.",
+        "To begin: {topic}.",
         "Next, {topic}.",
         "Now, {topic}.",
         "Then there's {topic}.",
