@@ -104,12 +104,15 @@ def _script_write(request: EpisodeRequest) -> Script:
     )
     if cache and (script := cache.get()):
         return script
+    # The offline writer varies its phrasing per podcast (reproducibly, for retries).
+    extra = {"episode_key": request.podcast_id} if getattr(writer, "accepts_episode_key", 0) else {}
     script = writer.write(
         notes=request.notes,
         duration=request.duration.lower(),
         title=request.title,
         language=request.language,
         instructions=request.instructions,
+        **extra,
     )
     if cache:
         cache.put(script)

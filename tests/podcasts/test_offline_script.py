@@ -288,3 +288,11 @@ def test_a_long_list_with_a_lead_in_is_numbered_after_it():
     assert "Its main features include: first, straightforward declarative syntax" in text
     assert "Second, chaining factory calls" in text and "Third, support" in text
     assert ", ." not in text
+
+
+def test_episodes_of_the_same_notes_vary_by_episode_but_each_is_reproducible():
+    openings = {
+        write(WATER, episode_key=f"podcast-{n}").lines[0].text.split(".")[0] for n in range(6)
+    }
+    assert len(openings) >= 2
+    assert write(WATER, episode_key="p1") == write(WATER, episode_key="p1")
