@@ -9,6 +9,7 @@ from pathlib import Path
 from django.apps import apps
 
 ROOT = Path(__file__).resolve().parents[1]
+NOT_APPS = {"tests", "bench"}
 
 
 def importlinter_config() -> dict:
@@ -16,13 +17,18 @@ def importlinter_config() -> dict:
 
 
 def project_apps() -> set[str]:
-    return {
+    """Our apps, installed or not yet (a package at the top of the project is one)."""
+    installed = {
         config.name.split(".")[0]
         for config in apps.get_app_configs()
         if Path(config.path).resolve().is_relative_to(ROOT)
         # the venv may live inside the project (make's .venv): installed apps are not ours
         and "site-packages" not in Path(config.path).parts
     }
+    packages = {
+        path.parent.name for path in ROOT.glob("*/__init__.py") if path.parent.name not in NOT_APPS
+    }
+    return installed | packages
 
 
 def test_every_project_app_is_a_root_package_of_the_contracts():

@@ -25,14 +25,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from podnex import outbound
 from podnex.api.errors import Conflict, Forbidden, InvalidInput, NotFound
 from podnex.celery import app as celery_app
+from podnex.celery import task_send
 from podnex.observability import request_id_headers
-from webhooks_app import ssrf, transport
+from webhooks_app import transport
 from webhooks_app.models import (
     SUBSCRIBABLE_EVENTS,
     DeliveryState,
@@ -64,8 +66,8 @@ def event_label(event: str) -> str:
 def url_validate(url: str) -> str:
     """A URL a user may register: http(s), not pointing into our own network."""
     try:
-        ssrf.url_check(url)
-    except ssrf.UnsafeUrl as exc:
+        outbound.url_check(url)
+    except outbound.UnsafeUrl as exc:
         raise InvalidInput(str(exc), details={"url": [str(exc)]}) from None
     return url
 
@@ -293,10 +295,7 @@ def deliveries_fanout(delivery_ids: list[str]) -> None:
 
 
 def _send(task_name: str, argument, **options) -> None:
-    # By name: webhooks_app.tasks imports this module, so this one cannot import it.
-    celery_app.tasks[task_name].apply_async(
-        args=[argument], queue=settings.WEBHOOK_QUEUE, **options
-    )
+    task_send(task_name, args=[argument], queue=settings.WEBHOOK_QUEUE, **options)
 
 
 def deliveries_retry_due(*, limit: int = 5000) -> int:
@@ -366,10 +365,23 @@ def delivery_attempt(*, delivery_id: str) -> WebhookDelivery | None:
     body = json.dumps(delivery.payload, separators=(",", ":")).encode()
     headers = transport.headers_sign(secrets_=secrets_, message_id=delivery.message_id, body=body)
     headers.update(request_id_headers())  # the request that led here, for the receiver's logs
+    _db_connection_release()
     outcome = transport.post(url=webhook.url, body=body, headers=headers)
     if outcome.ok:
         return _success_record(delivery=delivery, outcome=outcome)
     return _failure_record(delivery_id=delivery_id, webhook_id=webhook.id, outcome=outcome)
+
+
+def _db_connection_release() -> None:
+    """Give this thread's pooled database connection back while it waits on the endpoint.
+
+    The webhook worker runs WEBHOOK_CONCURRENCY threads; holding a connection through each
+    POST meant that only DATABASE_POOL_MAX_SIZE deliveries (10 of 20) were in flight at once
+    (bench/webhook_fanout.py). Taking one again from the pool afterwards costs nothing; with
+    no pool (a fresh connection per use) or inside a transaction, keep the connection."""
+    if connection.in_atomic_block or getattr(connection, "pool", None) is None:
+        return
+    connection.close()
 
 
 def _success_record(
