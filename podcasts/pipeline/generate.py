@@ -328,6 +328,9 @@ def _script_write(request: EpisodeRequest, speakers: list[dict]) -> Script:
         "language": request.language,
         "instructions": request.instructions,
     }
+    # The offline writer varies its phrasing per podcast (reproducibly, for retries).
+    if getattr(writer, "accepts_episode_key", False):
+        arguments["episode_key"] = request.podcast_id
     script = _speaker_ids(writer.write(**arguments, speakers=cast), cast)
     if cache:
         cache.put(script)
