@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('podcasts', '0004_merge_0003_feed_0003_podcast_warnings'),
+        ('podcasts', '0002_language_instructions'),
     ]
 
     operations = [
