@@ -26,6 +26,7 @@ from podcasts.providers.base import GUEST, HOST, ProviderError, Script, ScriptLi
 from podcasts.providers.chunks import text_split
 from podcasts.providers.openai_client import openai_client, provider_error
 from podnex.durations import WordBudget, word_budget
+from sources.speakable import speakable_document, speakable_text
 
 logger = logging.getLogger(__name__)
 
@@ -165,6 +166,9 @@ class OpenAIScriptWriter:
         # Speakers without a personal name are called by their id ("Host", "Guest2").
         cast = [{**s, "name": s["name"] or s["id"].title()} for s in speakers or DEFAULT_CAST]
         budget = word_budget(duration)
+        # The model reads what a person would say (the one normaliser every writer gets its
+        # notes through): no code, tables, badges or link targets for it to read aloud.
+        notes = speakable_text(speakable_document(notes, "auto"))
         notes = self._fit_notes(notes, language=language)
         messages = [
             {"role": "system", "content": system_prompt(cast, named=named)},

@@ -97,9 +97,14 @@ def speakable_text(doc: Document) -> str:
     parts: list[str] = []
     if doc.title:
         parts.append(f"# {doc.title}")
+    levels = [s.level for s in doc.sections if s.title]
+    top = min(levels, default=1)
     for section in doc.sections:
         if section.title:
-            parts.append(f"## {section.title}" if doc.title else f"# {section.title}")
+            # Heading depth as in the notes (a subsection stays under its parent), one
+            # level further down under the document's title.
+            depth = section.level - top + 1 + (1 if doc.title else 0)
+            parts.append(f"{'#' * min(depth, 6)} {section.title}")
         parts.extend(_block_text(block) for block in section.blocks)
     return "\n\n".join(part for part in parts if part.strip()) + "\n"
 
@@ -148,8 +153,29 @@ def _tidy(doc: Document) -> Document:
         section.blocks = [b for b in section.blocks if b.text.strip() or b.items]
     sections = _without_boilerplate(doc.sections)
     doc.sections = _summarise_changelogs([s for s in sections if s.blocks or s.title])
-    doc.sections = [s for s in doc.sections if s.blocks]
+    doc.sections = _with_parent_headings(doc.sections)
     return doc
+
+
+def _with_parent_headings(sections: list[Section]) -> list[Section]:
+    """Sections with something to say, and the headings that hold them: a heading whose
+    text is all in its subsections ("# Waggle dance" over "## How") names what follows."""
+    kept: list[Section] = []
+    for index, section in enumerate(sections):
+        following = sections[index + 1] if index + 1 < len(sections) else None
+        parent = bool(section.title) and following is not None and following.level > section.level
+        if section.blocks or (parent and _holds_content(sections[index + 1 :], section.level)):
+            kept.append(section)
+    return kept
+
+
+def _holds_content(following: list[Section], level: int) -> bool:
+    for section in following:
+        if section.level <= level:
+            return False
+        if section.blocks:
+            return True
+    return False
 
 
 # Never content: a table of contents repeats the headings the listener is about to hear;

@@ -43,8 +43,10 @@ def test_no_markup_survives_in_a_real_readme(path):
 def test_every_section_of_a_real_readme_has_something_to_say(path):
     doc = speakable_document(path.read_text(encoding="utf-8"), FORMATS[path.suffix])
     assert doc.sections
-    for section in doc.sections:
-        assert section.blocks
+    for index, section in enumerate(doc.sections):
+        # a heading with nothing of its own heads subsections that have something to say
+        deeper = doc.sections[index + 1 :]
+        assert section.blocks or (deeper and deeper[0].level > section.level)
         for block in section.blocks:
             assert block.kind in ("paragraph", "list", "table", "code")
 
@@ -209,3 +211,13 @@ def test_scope_operators_are_never_read_as_punctuation():
     text = speakable_text(speakable_document(notes)).strip()
     assert "::" not in text
     assert text == "Use this or Debug pkgAcquire Worker to see it."
+
+
+def test_a_heading_whose_text_is_all_in_its_subsections_still_names_them():
+    notes = (
+        "# Waggle dance\n\n## How\n\nBees dance to show where flowers are.\n\n"
+        "# Hive life\n\nOne queen.\n"
+    )
+    text = speakable_text(speakable_document(notes, "markdown"))
+    assert text.startswith("# Waggle dance\n\n## How\n\nBees dance")
+    assert "\n# Hive life\n" in text

@@ -43,6 +43,32 @@ def test_it_asks_for_a_strict_json_schema_and_returns_the_lines(openai_server, s
     assert NOTES in user_prompt(body)
 
 
+MARKED_UP_NOTES = """# Bees
+
+[![build](https://img.shields.io/badge/build-passing-green.svg)](https://ci.example.com)
+
+Honeybees **dance** to share where flowers are, see [the study](https://www.nature.com/x).
+
+```python
+for bee in hive: bee.dance()
+```
+
+| caste | count |
+|-------|-------|
+| queen | 1 |
+"""
+
+
+def test_the_model_reads_the_notes_through_the_speakable_normaliser(openai_server):
+    write(notes=MARKED_UP_NOTES)
+
+    (request,) = openai_server.to(CHAT)
+    prompt = user_prompt(request.json)
+    assert "Honeybees dance to share where flowers are" in prompt
+    for markup in ("```", "](", "![", "**", "|---", "img.shields.io", "bee.dance()"):
+        assert markup not in prompt
+
+
 PANEL = [
     {"id": "host", "name": "Maya", "role": "host"},
     {"id": "expert", "name": "Dr. Okafor", "role": "expert"},
