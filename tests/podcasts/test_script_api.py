@@ -9,6 +9,7 @@ from billing.models import UsageReservation
 from podcasts import services
 from podcasts.models import Podcast, PodcastScript, PodcastStatus
 from podcasts.pipeline import generate
+from podcasts.providers.espeak import DEFAULT_VOICES
 from tests.factories import SAMPLE_NOTES
 from tests.podcasts.test_validation import assert_error
 
@@ -45,8 +46,8 @@ def test_a_draft_has_the_issue_s_shape_and_holds_its_quota(owner_client):
     script = script_of(owner_client, podcast)
     assert set(script) == {"title", "speakers", "sections", "version"}
     assert script["speakers"] == [
-        {"id": "host", "name": "Host", "role": "host", "voice": "en-us+f3"},
-        {"id": "guest", "name": "Guest", "role": "guest", "voice": "en-us+m3"},
+        {"id": "host", "name": "Host", "role": "host", "voice": DEFAULT_VOICES["host"]},
+        {"id": "guest", "name": "Guest", "role": "guest", "voice": DEFAULT_VOICES["guest"]},
     ]
     for section in script["sections"]:
         assert set(section) == {"id", "title", "lines"}
@@ -129,13 +130,15 @@ def test_put_replaces_the_script_keeping_ids_it_sends(owner_client):
     assert replaced.status_code == 200, replaced.content
     new = replaced.json()["script"]
     assert new["speakers"] == [
-        {"id": "narrator", "name": "Nora", "role": "narrator", "voice": "en-us+f3"}
+        {"id": "narrator", "name": "Nora", "role": "narrator", "voice": DEFAULT_VOICES["host"]}
     ]
     assert lines_of(new)[0] == {"id": keep["id"], "speaker": "narrator", "text": "Hello."}
     assert lines_of(new)[1]["id"].startswith("ln_") and lines_of(new)[1]["id"] != keep["id"]
     assert [s["title"] for s in new["sections"]] == ["One", "Two"]
     podcast.refresh_from_db()
-    assert podcast.speakers == [{"name": "Nora", "role": "narrator", "voice": "en-us+f3"}]
+    assert podcast.speakers == [
+        {"name": "Nora", "role": "narrator", "voice": DEFAULT_VOICES["host"]}
+    ]
 
 
 @pytest.mark.parametrize(
