@@ -182,9 +182,6 @@ def _flite_candidates() -> list[Candidate]:
 
 def synthesise(candidate: Candidate, text: str) -> tuple[numpy.ndarray, int]:
     if candidate.flite_voice:
-        import django
-
-        django.setup()
         from podcasts.providers.flite import FliteSpeech
 
         data = FliteSpeech().synthesize(text=text, voice=candidate.flite_voice).data
