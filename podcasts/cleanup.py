@@ -58,12 +58,16 @@ def podcasts_purge(*, now: datetime | None = None) -> dict[str, int]:
                     if key and storage.audio_exists(key=key):
                         storage.audio_delete(key=key)
                         report.audio_files += 1
-                for kind in ("image/jpeg", "image/png"):  # the cover beside the audio
-                    storage.audio_delete(
-                        key=media.episode_cover_key(
+                for key in (  # the cover beside the audio, and the user's own artwork
+                    *(
+                        media.episode_cover_key(
                             user_id=podcast.user_id, podcast_id=podcast.id, content_type=kind
                         )
-                    )
+                        for kind in ("image/jpeg", "image/png")
+                    ),
+                    media.episode_artwork_key(user_id=podcast.user_id, podcast_id=podcast.id),
+                ):
+                    storage.audio_delete(key=key)
             Podcast.objects.filter(id__in=[p.id for p in batch]).delete()
             report.podcasts += len(batch)
 

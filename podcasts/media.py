@@ -38,12 +38,25 @@ def user_folder(user_id: str) -> str:
     return f"podcasts/{user_id}/feed/"
 
 
-def user_media(*, user_id: str) -> UserMedia:
-    """The user's intro, outro, bed and cover, for an episode being made. A file that has
-    gone missing is skipped (logged): the episode is still made, without it."""
+def episode_artwork_key(*, user_id: str, podcast_id: str) -> str:
+    """Where the artwork the user uploaded for one episode is kept (it outlives re-renders,
+    unlike the cover beside the audio, which each render writes)."""
+    return f"podcasts/{user_id}/{podcast_id}/artwork.jpg"
+
+
+def user_media(*, user_id: str, podcast_id: str | None = None) -> UserMedia:
+    """The user's intro, outro, bed and cover, for an episode being made: the cover is the
+    episode's own uploaded artwork, else the feed's. A file that has gone missing is
+    skipped (logged): the episode is still made, without it."""
+    own = None
+    if podcast_id:
+        try:
+            own = read(episode_artwork_key(user_id=user_id, podcast_id=podcast_id))
+        except FileNotFoundError:
+            own = None
     feed = Feed.objects.filter(user_id=user_id).first()
     if feed is None:
-        return UserMedia()
+        return UserMedia(cover=own)
 
     def load(key: str) -> bytes | None:
         if not key:
@@ -62,7 +75,7 @@ def user_media(*, user_id: str) -> UserMedia:
         intro=clip(feed.intro_key),
         outro=clip(feed.outro_key),
         bed=clip(feed.bed_key),
-        cover=load(feed.image_key),
+        cover=own or load(feed.image_key),
     )
 
 

@@ -28,6 +28,7 @@ from docx.table import Table
 
 from sources import sniff as sniffing
 from sources.sniff import DOCX, EPUB, HTML, MARKDOWN, PDF, PLAIN, Sniffed
+from sources.text import ExtractionFailed
 
 logger = logging.getLogger(__name__)
 
@@ -37,10 +38,6 @@ logging.getLogger("trafilatura").setLevel(logging.ERROR)
 
 MAX_ZIP_MEMBERS = 10_000
 MAX_ZIP_RATIO = 1_000  # a deflated member this many times smaller than its content is a bomb
-
-
-class ExtractionFailed(Exception):
-    """The document cannot be read; the message says why, in words a user can act on."""
 
 
 @dataclass

@@ -1,18 +1,17 @@
-"""Source writes and business rules: create (text, URL, upload), extract, delete, clean up,
-and the notes a podcast's script writer gets from its sources.
+"""Source writes and business rules: create (text, URL, upload), delete, clean up, and
+the notes a podcast's script writer gets from its sources.
 
 Views, tasks, the admin, the cleanup schedule and the CLI call these functions. Text sources
-are ready at once; URLs and uploads are read by the `sources.extract` task (sent by name),
-which always ends a source `ready` or `failed` with the reason.
+are ready at once; URLs and uploads are read by the `sources.extract` task (sent by name;
+its work is `sources.reading`, which the web process never loads), and always end `ready`
+or `failed` with the reason.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -29,79 +28,15 @@ from podnex.api.errors import (
 )
 from podnex.api.pagination import Page, paginate
 from podnex.celery import task_send
-from sources import extract as extraction
 from sources import sniff as sniffing
 from sources.models import Source, SourceStatus, SourceType, storage_key, storage_prefix
-from sources.speakable import Document, speakable_document, speakable_text
+from sources.text import ExtractionFailed, first_words, text_clean, text_cut
 
 logger = logging.getLogger(__name__)
 
 EXTRACT_TASK = "sources.extract"
 _HEADING = re.compile(r"^(#{1,5}) ", re.M)
 SNIFF_BYTES = 8 * 1024 * 1024  # enough of an upload to tell its type (ZIP names included)
-# What a fetched URL may be; anything else (images, video, archives) is refused by type.
-FETCH_ACCEPT = (
-    "text/html,application/xhtml+xml,application/pdf,text/plain,text/markdown,"
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document,"
-    "application/epub+zip;q=0.9,*/*;q=0.1"
-)
-
-
-@dataclass
-class Readable:
-    """A document read and cleaned: what a Source keeps."""
-
-    title: str | None
-    text: str  # speakable
-    content_type: str
-
-
-# --- reading documents (also used by the CLI, without the database) -------------------------
-
-
-def document_read(
-    data: bytes,
-    *,
-    claimed: str | None = None,
-    charset: str | None = None,
-    strict: bool = True,
-) -> Readable:
-    """Sniff, extract and clean `data`. Raises sniff.UnsupportedType for a type we do not
-    read (or one that contradicts the claim) and extract.ExtractionFailed for a document
-    we cannot read."""
-    sniffed = sniffing.sniff(data, claimed=claimed, strict=strict)
-    extracted = extraction.extract(data, sniffed, charset=charset)
-    title, text = text_clean(extracted.text, extracted.fmt)
-    return Readable(title=extracted.title or title, text=text, content_type=sniffed.content_type)
-
-
-def text_clean(text: str, fmt: str) -> tuple[str | None, str]:
-    """(title, speakable text) of markup in `fmt`, cut to SOURCE_MAX_CHARS at a paragraph
-    boundary. Raises ExtractionFailed when too little readable text is left."""
-    document = speakable_document(text, fmt)
-    # The title is kept apart (Source.title); the text holds the sections, "# " headed.
-    clean = speakable_text(Document(title=None, sections=document.sections)).strip()
-    if len(clean) > settings.SOURCE_MAX_CHARS:
-        clean = _cut(clean, settings.SOURCE_MAX_CHARS)
-    if len(clean) < settings.SOURCE_MIN_CHARS:
-        raise extraction.ExtractionFailed(
-            f"Too little readable text ({len(clean)} characters, at least "
-            f"{settings.SOURCE_MIN_CHARS}): the document may be empty, or a page may need "
-            "JavaScript or sit behind a login or paywall"
-        )
-    return document.title, clean
-
-
-def _cut(text: str, limit: int) -> str:
-    """`text` to at most `limit` characters, ending at a paragraph (else sentence) break."""
-    head = text[:limit]
-    for mark in ("\n\n", ". ", "\n", " "):
-        at = head.rfind(mark)
-        if at > limit // 2:
-            return head[: at + (1 if mark == ". " else 0)].rstrip()
-    return head
-
-
 # --- reads ---------------------------------------------------------------------------------
 
 
@@ -131,12 +66,12 @@ def source_create_text(*, user, text: str, fmt: str, title: str | None = None) -
     """Pasted text is cleaned at once: the source is ready (or the request is a 400)."""
     try:
         found_title, clean = text_clean(text, fmt)
-    except extraction.ExtractionFailed as exc:
+    except ExtractionFailed as exc:
         raise InvalidInput(str(exc), code="validation_error", details={"text": [str(exc)]})
     return Source.objects.create(
         user=user,
         type=SourceType.TEXT,
-        title=title or found_title or _first_words(clean),
+        title=title or found_title or first_words(clean),
         status=SourceStatus.READY,
         content_type=sniffing.CONTENT_TYPES[fmt],
         size=len(text.encode()),
@@ -206,100 +141,6 @@ def _extract_send(source_id: str) -> None:
     except Exception:  # noqa: BLE001 - kombu raises several types for "no broker"
         # The source stays pending; the cleanup fails it after SOURCE_PENDING_TIMEOUT.
         logger.exception("broker unreachable: source %s not sent for extraction", source_id)
-
-
-# --- extraction (the task's body) ----------------------------------------------------------
-
-
-def source_extract(*, source_id: str) -> Source | None:
-    """Read a pending source and end it ready or failed; never raises for a bad document
-    or an unreachable URL (the source says why), and a source already final is left as is
-    (a re-delivered task). Returns None when the source is gone."""
-    source = Source.objects.filter(id=source_id).first()
-    if source is None or source.status != SourceStatus.PENDING:
-        return source
-    try:
-        readable, size = _read(source)
-    except (
-        sniffing.UnsupportedType,
-        extraction.ExtractionFailed,
-        outbound.FetchError,
-    ) as exc:
-        return _finish(source, error=str(exc))
-    except Exception as exc:  # noqa: BLE001 - whatever broke, the source must not stay pending
-        logger.exception("extracting source %s failed", source_id)
-        return _finish(source, error=f"The document could not be read ({type(exc).__name__})")
-    return _finish(source, readable=readable, size=size)
-
-
-def url_read(url: str) -> tuple[Readable, int]:
-    """Fetch `url` (SSRF-guarded, size- and time-capped) and read it: (readable, bytes)."""
-    fetched = outbound.fetch(
-        url,
-        max_bytes=settings.SOURCE_MAX_BYTES,
-        timeout=settings.SOURCE_FETCH_TIMEOUT,
-        accept=FETCH_ACCEPT,
-    )
-    if not fetched.body.strip():
-        raise extraction.ExtractionFailed("The page is empty")
-    claimed = sniffing.claimed_kind(
-        media_type=fetched.content_type, filename=urlsplit(fetched.url).path
-    )
-    try:
-        # Servers often send a wrong or generic Content-Type: the bytes decide.
-        readable = document_read(
-            fetched.body, claimed=claimed, charset=fetched.charset, strict=False
-        )
-    except sniffing.UnsupportedType as exc:
-        shown = fetched.content_type or "no content type"
-        raise sniffing.UnsupportedType(
-            f"The URL does not point to a readable document ({shown}): {exc}"
-        ) from None
-    return readable, len(fetched.body)
-
-
-def _read(source: Source) -> tuple[Readable, int]:
-    if source.type == SourceType.URL:
-        return url_read(source.url)
-    with default_storage.open(source.file_key, "rb") as handle:
-        data = handle.read(settings.SOURCE_MAX_BYTES + 1)
-    claimed = sniffing.claimed_kind(filename=source.filename)
-    return document_read(data, claimed=claimed), len(data)
-
-
-def _finish(
-    source: Source, *, readable: Readable | None = None, size: int | None = None, error=None
-) -> Source:
-    with transaction.atomic():
-        # Lock: a re-delivered task may finish the same source at once; the first one wins.
-        locked = Source.objects.select_for_update().filter(id=source.id).first()
-        if locked is None or locked.status != SourceStatus.PENDING:
-            return locked
-        if readable is None:
-            locked.status = SourceStatus.FAILED
-            locked.error = error
-        else:
-            locked.status = SourceStatus.READY
-            locked.error = None
-            locked.title = locked.title or readable.title or _fallback_title(locked, readable)
-            locked.text = readable.text
-            locked.characters = len(readable.text)
-            locked.content_type = readable.content_type
-            locked.size = size
-        locked.save()
-    return locked
-
-
-def _fallback_title(source: Source, readable: Readable) -> str:
-    if source.filename:
-        return re.sub(r"\.[A-Za-z0-9]{1,5}$", "", source.filename)[:300]
-    if source.url:
-        return urlsplit(source.url).hostname or source.url[:300]
-    return _first_words(readable.text)
-
-
-def _first_words(text: str, words: int = 8) -> str:
-    return " ".join(text.split()[:words])[:300] or "Untitled"
 
 
 # --- deleting and cleaning up --------------------------------------------------------------
@@ -418,7 +259,7 @@ def notes_compose(documents: list[tuple[str | None, str]], *, notes: str = "") -
     shares = fair_shares([len(text) for _, text in documents], settings.SOURCE_NOTES_MAX_CHARS)
     parts = [notes.strip()] if notes.strip() else []
     for (title, text), share in zip(documents, shares):
-        text = text if len(text) <= share else _cut(text, share)
+        text = text if len(text) <= share else text_cut(text, share)
         title = re.sub(r"\s+", " ", title or "Untitled source").strip()
         # The document's title heads its section; its own headings go one level down.
         body = _HEADING.sub(r"#\1 ", text)

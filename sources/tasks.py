@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from sources import services
+from sources import reading, services
 
 
 @shared_task(name="sources.extract", acks_late=True, ignore_result=True)
 def source_extract_task(source_id: str) -> None:
     # acks_late: a worker killed mid-read leaves the message for another; the service
     # skips a source that is already final, and the cleanup fails one left pending.
-    services.source_extract(source_id=source_id)
+    reading.source_extract(source_id=source_id)
 
 
 @shared_task(name="sources.cleanup", acks_late=True, ignore_result=True)

@@ -264,6 +264,11 @@ def episode_artwork_set(*, user, podcast_id: str, data: bytes) -> Podcast:
             media.read(podcast.audio_url), chapters=chapters, artwork=stored, mime=content_type
         )
         storage.audio_upload(key=podcast.audio_url, data=mp3)
+        storage.storage_service().upload(
+            stored,
+            media.episode_artwork_key(user_id=podcast.user_id, podcast_id=podcast.id),
+            content_type=content_type,
+        )
         media.episode_cover_store(podcast, stored)
         podcast.audio_size = len(mp3)
         podcast.save(update_fields=["audio_size", "updated_at"])

@@ -328,6 +328,9 @@ def _script_write(request: EpisodeRequest, speakers: list[dict]) -> Script:
         "language": request.language,
         "instructions": request.instructions,
     }
+    # The offline writer varies its phrasing per podcast (reproducibly, for retries).
+    if getattr(writer, "accepts_episode_key", False):
+        arguments["episode_key"] = request.podcast_id
     script = _speaker_ids(writer.write(**arguments, speakers=cast), cast)
     if cache:
         cache.put(script)
@@ -466,7 +469,7 @@ def podcast_generate(*, podcast_id: str, job_id: str, final_attempt: bool = True
 
 def _request_of(podcast: Podcast) -> EpisodeRequest:
     stored = PodcastScript.objects.filter(podcast_id=podcast.id).first()
-    uploads = media.user_media(user_id=podcast.user_id)
+    uploads = media.user_media(user_id=podcast.user_id, podcast_id=podcast.id)
     music = MusicSet(intro=uploads.intro, outro=uploads.outro, bed=uploads.bed)
     return EpisodeRequest(
         music=music or None,

@@ -356,6 +356,11 @@ def test_an_episode_gets_its_own_artwork_embedded_with_its_chapters(
     assert Image.open(io.BytesIO(cover.content)).size == (1500, 1500)
     feed = feedparser.parse(Client().get(f"{base}.xml").content)
     assert int(feed.entries[0].enclosures[0].length) == podcast.audio_size
+    # A later render of this episode uses its own artwork, not the feed's cover.
+    _upload(owner_client, "/api/v1/feed/image", image(1400, fmt="JPEG"), "c.jpg")
+    own = media.user_media(user_id=owner.id, podcast_id=podcast.id).cover
+    assert Image.open(io.BytesIO(own)).size == (1500, 1500)
+    assert Image.open(io.BytesIO(media.user_media(user_id=owner.id).cover)).size == (1400, 1400)
 
 
 def test_episode_artwork_needs_a_finished_episode_and_a_good_image(owner, owner_client):
@@ -373,8 +378,12 @@ def test_episode_artwork_needs_a_finished_episode_and_a_good_image(owner, owner_
 def test_purging_a_deleted_episode_removes_its_cover_too(owner, settings):
     podcast, _ = _episode(owner)
     media.episode_cover_store(podcast, image(1400, fmt="JPEG"))
+    storage_service().upload(
+        image(1400, fmt="JPEG"),
+        media.episode_artwork_key(user_id=owner.id, podcast_id=podcast.id),
+    )
     podcast.deleted_at = timezone.now() - timedelta(days=settings.CLEANUP_DELETED_PODCAST_DAYS + 1)
     podcast.save()
-    assert len(storage_service().list(f"podcasts/{owner.id}/{podcast.id}/")) == 2
+    assert len(storage_service().list(f"podcasts/{owner.id}/{podcast.id}/")) == 3
     podcasts_purge()
     assert storage_service().list(f"podcasts/{owner.id}/{podcast.id}/") == []

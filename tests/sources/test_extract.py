@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from sources import sniff
-from sources.extract import ExtractionFailed
-from sources.services import document_read, fair_shares, notes_compose
+from sources.reading import document_read
+from sources.services import fair_shares, notes_compose
+from sources.text import ExtractionFailed
 from tests.sources import documents as docs
 
 

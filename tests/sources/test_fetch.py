@@ -10,7 +10,7 @@ import ipaddress
 import pytest
 
 from podnex import outbound
-from sources import services
+from sources import reading
 from sources.models import Source, SourceStatus, SourceType
 from tests.sources import documents as docs
 from tests.sources.site import Page, Site
@@ -36,7 +36,7 @@ def text() -> docs.Text:
 
 def read(owner, url: str) -> Source:
     source = Source.objects.create(user=owner, type=SourceType.URL, url=url)
-    return services.source_extract(source_id=source.id)
+    return reading.source_extract(source_id=source.id)
 
 
 def test_an_article_page_is_read_without_its_furniture(owner, site, allow_private, text):

@@ -11,7 +11,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from sources import services
+from sources import reading, services
 from sources.models import Source, SourceStatus, SourceType
 from tests.e2e.test_generation import sign_up
 from tests.ops.conftest import BUCKET
@@ -35,7 +35,7 @@ def test_on_s3_an_upload_lives_under_the_users_prefix_and_leaves_with_it(
     listed = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]]
     assert listed == [key]
 
-    read = services.source_extract(source_id=source["id"])  # the worker reads it from S3
+    read = reading.source_extract(source_id=source["id"])  # the worker reads it from S3
     assert read.status == SourceStatus.READY, read.error
 
     owner_client.delete(f"/api/v1/sources/{source['id']}")
@@ -80,7 +80,7 @@ def test_a_source_deleted_while_its_task_waits_is_skipped(owner):
     source = Source.objects.create(user=owner, type=SourceType.URL, url="https://a.b/")
     source_id = source.id
     source.delete()
-    assert services.source_extract(source_id=source_id) is None
+    assert reading.source_extract(source_id=source_id) is None
 
 
 def test_under_asgi_an_upload_may_exceed_the_json_body_limit(

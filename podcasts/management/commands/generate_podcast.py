@@ -21,8 +21,10 @@ from podcasts.providers.base import ProviderError
 from podcasts.serializers import MAX_INSTRUCTIONS_CHARS, duration_of
 from podcasts.transcripts import transcript_srt
 from podnex import outbound
-from sources import extract, sniff
-from sources.services import document_read, notes_compose, url_read
+from sources import sniff
+from sources.reading import document_read, url_read
+from sources.services import notes_compose
+from sources.text import ExtractionFailed
 
 BAR_WIDTH = 30
 
@@ -143,7 +145,7 @@ def _read_source(item: str) -> tuple[str | None, str]:
             readable.title = readable.title or path.stem
     except OSError as exc:
         raise CommandError(f"Cannot read {item}: {exc}") from exc
-    except (sniff.UnsupportedType, extract.ExtractionFailed, outbound.FetchError) as exc:
+    except (sniff.UnsupportedType, ExtractionFailed, outbound.FetchError) as exc:
         raise CommandError(f"Cannot read {item}: {exc}") from exc
     return readable.title, readable.text
 
