@@ -255,13 +255,13 @@ ENCODER_SEGMENTS = 60  # ~4 minutes of speech
 # (label, ffmpeg arguments): LAME's quality levels at the episode bitrate, plus the
 # neighbouring bitrates for scale. "default" leaves LAME's own quality setting.
 ENCODER_CANDIDATES = [
-    ("64k default", ["-b:a", "64k"]),
-    *[
-        (f"64k q{level}", ["-b:a", "64k", "-compression_level", str(level)])
-        for level in (0, 2, 5, 7, 9)
-    ],
-    ("48k q7", ["-b:a", "48k", "-compression_level", "7"]),
-    ("96k q7", ["-b:a", "96k", "-compression_level", "7"]),
+    (label, ["-reservoir", "0", *args])  # episodes are encoded without a bit reservoir
+    for label, args in [
+        ("64k default", ["-b:a", "64k"]),
+        *[(f"64k q{n}", ["-b:a", "64k", "-compression_level", str(n)]) for n in (0, 2, 5, 7, 9)],
+        ("48k q7", ["-b:a", "48k", "-compression_level", "7"]),
+        ("96k q7", ["-b:a", "96k", "-compression_level", "7"]),
+    ]
 ]
 
 

