@@ -20,6 +20,7 @@ install: $(VENV)/.installed
 
 run: install
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py demo_user
 	@echo "PodNex on http://127.0.0.1:$(PORT)  (API docs: /api/docs/, admin: /admin/)"

@@ -15,6 +15,10 @@ api_v1 = [
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # Links of allauth's e-mails (HEADLESS_FRONTEND_URLS): the studio page finishes them.
+    path("account/verify-email/<str:key>", views.home, name="verify-email"),
+    path("account/password/reset/key/<str:key>", views.home, name="reset-password"),
+    path("account/signup", views.home, name="signup"),
     path("admin/", admin.site.urls),
     path("api/auth/", include("allauth.headless.urls")),
     path("api/v1/", include(api_v1)),

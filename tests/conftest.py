@@ -127,6 +127,11 @@ def _rate_limits_per_test(settings):
     """Each test counts requests in its own rate-limit namespace, with limits high enough to
     stay out of the way; tests of the limits set their own. (A shared Redis is not flushed:
     in CI the Celery broker lives in the same database.)"""
+    if settings.CACHES["default"]["BACKEND"] == "podnex.cache_db.DatabaseCache":
+        # The shipped cache without Redis is a database table (tests/shipped test it through
+        # `make run`, tests/shipped/test_cache_db.py its counters); elsewhere its queries
+        # would blur the query counts and need a database in tests that have none.
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.RATE_LIMIT_KEY_PREFIX = f"rl-test-{uuid.uuid4().hex}"
     settings.RATE_LIMIT_MAX_REQUESTS = 10_000
     settings.RATE_LIMIT_BURSTS = {scope: (10_000, 60) for scope in settings.RATE_LIMIT_BURSTS}
