@@ -7,6 +7,7 @@ import threading
 
 import pytest
 from django.core.cache import caches
+from django.core.management import call_command
 from django.db import connections
 
 from podnex.api import ratelimit
@@ -18,6 +19,8 @@ def db_cache(transactional_db, settings):
     settings.CACHES = {
         "default": {"BACKEND": "podnex.cache_db.DatabaseCache", "LOCATION": "podnex_cache"}
     }
+    # With REDIS_URL (CI) the test database was made without the cache table.
+    call_command("createcachetable")
     assert isinstance(caches["default"], DatabaseCache)
     return caches["default"]
 
