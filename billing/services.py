@@ -38,6 +38,7 @@ from billing.models import (
     UsageReservation,
 )
 from billing.plans import PAID_PLANS, plan_for_product, plan_limits, product_id_for
+from notifications import services as notify
 from podnex.api.errors import Conflict, InvalidInput, NotFound
 
 logger = logging.getLogger(__name__)
@@ -204,7 +205,31 @@ def usage_charge(*, podcast) -> UsageRecord | None:
             current_minutes_used=F("current_minutes_used") + minutes,
             updated_at=now,
         )
+        _usage_notify(subscription_pk=subscription.pk)
     return record
+
+
+def _usage_notify(*, subscription_pk: int) -> None:
+    """Tell the user when the month's plan is 80% or 100% used (the notifications app sends
+    each threshold once per period)."""
+    subscription = Subscription.objects.get(pk=subscription_pk)
+    counters = [
+        (subscription.current_podcast_count, subscription.monthly_podcast_limit),
+        (subscription.current_minutes_used, subscription.monthly_minutes_limit),
+    ]
+    used = max((count / limit for count, limit in counters if limit), default=0.0)
+    if used < 0.8:
+        return
+    notify.usage_reached(
+        user_id=subscription.user_id,
+        percent=100 if used >= 1 else 80,
+        period_end=subscription.usage_reset_date.isoformat(),
+        plan=subscription.plan,
+        podcasts_used=subscription.current_podcast_count,
+        podcasts_limit=subscription.monthly_podcast_limit,
+        minutes_used=subscription.current_minutes_used,
+        minutes_limit=subscription.monthly_minutes_limit,
+    )
 
 
 # --- Monthly reset -------------------------------------------------------------------------
@@ -421,11 +446,36 @@ def dodo_webhook_receive(*, webhook_id: str, payload: dict[str, Any]) -> DodoWeb
             # waited on the unique index until the first committed).
             return None
         outcome, subscription = _dodo_event_apply(event_type, data, event_at)
+        if event_type in PAYMENT_EVENTS and subscription is not None:
+            _payment_notify(event_type, data, subscription=subscription, webhook_id=webhook_id)
         event.outcome = outcome
         event.subscription = subscription
         event.save(update_fields=["outcome", "subscription"])
     logger.info("Dodo %s %s: %s", event_type, webhook_id, outcome)
     return event
+
+
+def _payment_notify(
+    event_type: str, data: dict[str, Any], *, subscription: Subscription, webhook_id: str
+) -> None:
+    """A receipt for a payment, or what to do about a failed one (sent after the commit)."""
+    metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    amount = data.get("total_amount")
+    common = {
+        "user_id": subscription.user_id,
+        "payment_id": str(data.get("payment_id") or webhook_id),
+        "amount_minor": amount if isinstance(amount, int) else None,
+        "currency": str(data.get("currency") or ""),
+        "plan": str(metadata.get("plan") or subscription.plan),
+    }
+    if event_type == "payment.succeeded":
+        notify.payment_succeeded(
+            **common,
+            period_start=subscription.current_period_start.date().isoformat(),
+            period_end=subscription.current_period_end.date().isoformat(),
+        )
+    else:
+        notify.payment_failed(**common)
 
 
 def _dodo_event_apply(

@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "apikeys",
     "webhooks_app",
     "idempotency",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -305,6 +306,12 @@ if not EMAIL_URL:
     )
 vars().update(dj_email_url.parse(EMAIL_URL))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "PodNex <no-reply@podnex.local>")
+# A mail server that stops answering fails the send (and the task retries) instead of
+# holding a worker; EMAIL_URL's ?timeout= wins.
+EMAIL_TIMEOUT = vars().get("EMAIL_TIMEOUT") or env_int("EMAIL_TIMEOUT", 15, minimum=1)
+# Notification mails (notifications app): retries of a mail server's transient refusals.
+NOTIFICATION_MAX_RETRIES = env_int("NOTIFICATION_MAX_RETRIES", 5, minimum=0)
+NOTIFICATION_RETRY_BACKOFF = env_int("NOTIFICATION_RETRY_BACKOFF", 30, minimum=0)  # seconds
 
 # --- API (Django REST Framework, drf-spectacular) -----------------------------------------
 

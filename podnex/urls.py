@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from notifications import urls as notification_urls
 from podnex import health, metrics, staff, views
 
 api_v1 = [
@@ -11,6 +12,7 @@ api_v1 = [
     path("", include("apikeys.urls")),
     path("", include("billing.urls")),
     path("", include("webhooks_app.urls")),
+    path("", include((notification_urls.urlpatterns, "notifications-api"))),
 ]
 
 urlpatterns = [
@@ -20,6 +22,7 @@ urlpatterns = [
     path("account/password/reset/key/<str:key>", views.home, name="reset-password"),
     path("account/signup", views.home, name="signup"),
     path("admin/", admin.site.urls),
+    path("", include((notification_urls.page_urlpatterns, "notifications"))),
     path("api/auth/", include("allauth.headless.urls")),
     path("api/v1/", include(api_v1)),
     path("api/health", health.health, name="health"),

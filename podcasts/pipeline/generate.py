@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.services import quota_release, usage_charge
+from notifications import services as notify
 from podcasts import events, storage
 from podcasts.models import FINAL_STATUSES, JobStatus, Podcast, PodcastJob, PodcastStatus
 from podcasts.pipeline.audio import AssembledAudio, audio_assemble
@@ -310,6 +311,12 @@ def _job_complete(*, podcast_id: str, job_id: str, episode: Episode, key: str) -
             error=None,
         )
         webhooks.podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_COMPLETED)
+        notify.episode_completed(
+            user_id=podcast.user_id,
+            podcast_id=podcast.id,
+            title=podcast.title,
+            duration_seconds=podcast.audio_duration,
+        )
 
 
 def _job_fail(*, podcast_id: str, job_id: str, message: str) -> None:
@@ -331,6 +338,13 @@ def _job_fail(*, podcast_id: str, job_id: str, message: str) -> None:
             completed_at=now,
         )
         webhooks.podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_FAILED)
+        notify.episode_failed(
+            user_id=podcast.user_id,
+            podcast_id=podcast.id,
+            title=podcast.title,
+            reason=message,
+            attempt=podcast.retry_count + 1,
+        )
 
 
 def _job_note_retry(*, job_id: str, message: str) -> None:
