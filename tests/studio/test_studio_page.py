@@ -18,6 +18,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
+from notifications.models import NotificationPreference
+from podcasts.models import Podcast
 from tests.conftest import need_server
 from tests.factories import SAMPLE_NOTES
 
@@ -125,6 +127,21 @@ def test_a_stranger_signs_up_and_makes_an_episode_in_the_browser(
     warning = browser.find_element(By.CSS_SELECTOR, "#warnings .warning")
     assert warning.text == "Thin notes."
     assert warning.get_attribute("data-code") == "notes_too_short_for_duration"
+
+    # The e-mail switches: one click turns a kind off for this user.
+    browser.find_element(By.CSS_SELECTOR, "#mail-switches summary").click()
+    box = browser.find_element(By.CSS_SELECTOR, '[data-switch="usageWarnings"]')
+    wait_for(browser, lambda d: box.is_selected())
+    box.click()
+    wait_for(browser, lambda d: text_of(d, "#switches-saved") == "Saved.")
+    assert not NotificationPreference.objects.get(user__email="stranger@example.com").usage_warnings
+
+    # A notification mail's link (/?podcast=<id>) opens that episode.
+    podcast = Podcast.objects.get()
+    browser.get(f"{live_server.url}/?podcast={podcast.id}")
+    wait_for(browser, ec.visibility_of_element_located((By.ID, "player")))
+    assert text_of(browser, "#job-title") == "All about bees"
+    assert browser.current_url.rstrip("/") == live_server.url.rstrip("/")
 
     # The confirmation e-mail's link opens this page, which confirms the address.
     body = next(m.body for m in mail.outbox if "stranger@example.com" in m.to)
