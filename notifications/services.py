@@ -33,7 +33,7 @@ from notifications.models import (
     NotificationStatus,
 )
 from podnex.api.errors import NotFound
-from podnex.celery import app
+from podnex.celery import task_send
 
 logger = logging.getLogger(__name__)
 
@@ -173,7 +173,7 @@ def _request(*, user_id: str, kind: str, event_key: str, context: dict[str, Any]
 
 def notification_enqueue(*, notification_id: str) -> None:
     try:
-        app.send_task("notifications.send", args=[notification_id])
+        task_send("notifications.send", args=[notification_id])
     except Exception:  # noqa: BLE001 - the row stays PENDING; the broker may be away
         logger.exception("notification %s not enqueued", notification_id)
 

@@ -61,6 +61,9 @@ class Podcast(models.Model):
     audio_duration = models.FloatField(null=True, blank=True)
     audio_size = models.IntegerField(null=True, blank=True)  # bytes
     transcript = models.JSONField(null=True, blank=True)  # [{speaker, text, start, end}]
+    # What the user should know about the episode: [{"code", "message"}], e.g. notes too
+    # short for the duration asked. Written by the script step.
+    warnings = models.JSONField(default=list, blank=True)
 
     host_voice = models.CharField(max_length=100, default="host")
     guest_voice = models.CharField(max_length=100, default="guest")
@@ -121,3 +124,40 @@ class PodcastJob(models.Model):
 
     def __str__(self) -> str:
         return f"Job {self.job_id}"
+
+
+class Feed(models.Model):
+    """A user's private podcast feed: its channel settings, secret and uploaded media.
+
+    The secret URL's token is never stored: it is an HMAC of `token_nonce` under
+    SECRET_KEY (so the owner can be shown it again), and only its SHA-256 is stored to
+    look the feed up. Rotating draws a new nonce, and the old token matches nothing.
+    """
+
+    id = IdField()
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+
+    title = models.CharField(max_length=200, blank=True, default="")
+    description = models.TextField(blank=True, default="")
+    author = models.CharField(max_length=200, blank=True, default="")
+    language = models.CharField(max_length=8, default="en")
+    category = models.CharField(max_length=60, default="Education")
+    explicit = models.BooleanField(default=False)
+
+    token_nonce = models.CharField(max_length=64)
+    token_hash = models.CharField(max_length=64, unique=True)
+
+    # Storage keys of the user's uploads (blank: none); durations in seconds.
+    image_key = models.CharField(max_length=500, blank=True, default="")
+    intro_key = models.CharField(max_length=500, blank=True, default="")
+    intro_duration = models.FloatField(null=True, blank=True)
+    outro_key = models.CharField(max_length=500, blank=True, default="")
+    outro_duration = models.FloatField(null=True, blank=True)
+    bed_key = models.CharField(max_length=500, blank=True, default="")
+    bed_duration = models.FloatField(null=True, blank=True)
+
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Feed of {self.user_id}"

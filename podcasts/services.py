@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.services import quota_release, quota_reserve
+from podcasts import publisher
 from podcasts.models import (
     ACTIVE_STATUSES,
     JobStatus,
@@ -22,18 +23,33 @@ from podcasts.models import (
     PodcastJob,
     PodcastStatus,
 )
+from podcasts.serializers import PodcastSummarySerializer
+from podnex import durations
 from podnex.api.errors import Conflict, NotFound
+from podnex.celery import app as celery_app
+from podnex.celery import task_send
 from webhooks_app import services as webhooks
 from webhooks_app.models import WebhookEvent
 
 logger = logging.getLogger(__name__)
 
+GENERATE_TASK = "podcasts.generate"
+
 
 def estimated_time(duration: str) -> int:
     """Seconds a job of this length usually takes, end to end."""
-    if duration == PodcastDuration.LONG:
-        return settings.ESTIMATED_TIME_LONG
-    return settings.ESTIMATED_TIME_SHORT
+    return durations.estimated_job_seconds(duration)
+
+
+def podcast_event_emit(*, podcast: Podcast, event: str) -> None:
+    """Tell the owner's webhooks (and the podcast's own webhookUrl) what happened, with the
+    podcast as the API shows it. Inside the caller's transaction; sent after it commits."""
+    webhooks.podcast_event_emit(
+        user_id=podcast.user_id,
+        event=event,
+        data=PodcastSummarySerializer(podcast).data,
+        webhook_url=podcast.webhook_url,
+    )
 
 
 def podcast_get(*, user, podcast_id: str) -> Podcast:
@@ -74,7 +90,7 @@ def podcast_create(
         )
         quota_reserve(user=user, podcast_id=podcast.id, duration=podcast.duration)
         job = _job_enqueue(podcast)
-        webhooks.podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_CREATED)
+        podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_CREATED)
     return podcast, job
 
 
@@ -138,15 +154,14 @@ def _cancel_locked(podcast: Podcast, *, now) -> None:
     active_jobs.update(status=JobStatus.CANCELLED, completed_at=now)
     quota_release(podcast_id=podcast.id)
     transaction.on_commit(lambda: _revoke(job_ids))
+    transaction.on_commit(lambda: publisher.status_publish(podcast_id=podcast.id))
 
 
 def _revoke(job_ids: list[str]) -> None:
     # A queued task is dropped by the worker; a running one notices at its next step.
-    from podnex.celery import app
-
     for job_id in job_ids:
         try:
-            app.control.revoke(job_id)
+            celery_app.control.revoke(job_id)
         except Exception:  # noqa: BLE001 - the broker may not support remote control
             pass
 
@@ -161,10 +176,8 @@ def _job_send(*, podcast_id: str, job_id: str) -> bool:
     """Publish the job. The podcast is already committed (QUEUED, quota reserved): if the
     broker is unreachable the request still answers, and `podcast_jobs_requeue_stale`
     sends the job once the broker is back."""
-    from podcasts.tasks import podcast_generate_task
-
     try:
-        podcast_generate_task.apply_async(args=[podcast_id, job_id], task_id=job_id)
+        task_send(GENERATE_TASK, args=[podcast_id, job_id], task_id=job_id)
     except Exception:  # noqa: BLE001 - kombu raises several types for "no broker"
         logger.exception(
             "broker unreachable: job %s of podcast %s waits for the sweeper", job_id, podcast_id

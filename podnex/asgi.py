@@ -9,6 +9,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "podnex.settings")
 django.setup(set_prefix=False)
 
 
+from podnex.api.errors import body_limit, payload_too_large  # noqa: E402
+
+
 class SyncChainASGIHandler(ASGIHandler):
     """Django's ASGI handler running the middleware chain and the view in ONE thread hop.
 
@@ -44,9 +47,7 @@ class BodyLimitASGI:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or not scope["path"].startswith("/api/"):
             return await self.app(scope, receive, send)
-        from django.conf import settings
-
-        limit = settings.API_MAX_BODY_BYTES
+        limit = body_limit(scope["path"])
         received = 0
         too_large = False
 
@@ -72,9 +73,7 @@ class BodyLimitASGI:
 
         await self.app(scope, counting_receive, guarded_send)
         if too_large and not started:
-            from podnex.api.middleware import payload_too_large
-
-            response = payload_too_large()
+            response = payload_too_large(scope["path"])
             await send(
                 {
                     "type": "http.response.start",

@@ -25,7 +25,6 @@ from podnex.env import (
     env_list,
     env_str,
 )
-from podnex.schedules import BEAT_SCHEDULE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PODNEX_VAR_DIR", str(BASE_DIR / "var")))
@@ -106,6 +105,7 @@ INSTALLED_APPS = [
     "webhooks_app",
     "idempotency",
     "notifications",
+    "ops.apps.OpsConfig",  # the top floor: imports the apps above, none imports it
 ]
 
 MIDDLEWARE = [
@@ -199,8 +199,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
-    # Django's RedisCache with one connection pool per process (not one per request).
-    CACHES = {"default": {"BACKEND": "podnex.cache.SharedPoolRedisCache", "LOCATION": REDIS_URL}}
+    # django-redis keeps one connection pool per process (Django's own RedisCache built one
+    # per cache object, i.e. per ASGI request); django_redis.get_redis_connection() is the
+    # one way the code reaches Redis (pub/sub, rate-limit pipelines, health).
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
+        }
+    }
 else:
     # Without Redis the cache is a table of the database, so that every process of the stack
     # (two web processes under `make run`) shares one rate-limit count per client; a cache in
@@ -244,9 +252,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULER = "podnex.beat:Scheduler"
-# All periodic tasks, declared in one place; also written to django-celery-beat's tables
-# after `migrate` so that staff can edit them in the admin (podnex.beat).
-CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
+# All periodic tasks are declared in one place, ops/schedules.py (the top floor: the tasks of
+# every app); ops.apps hands them to Celery, and podnex.beat writes them to
+# django-celery-beat's tables after `migrate` so that staff can edit them in the admin.
 CELERY_TIMEZONE = "UTC"
 # Celery's Django fixup closes every DB connection before and after each task unless this is
 # set, so each task paid a new connection (~10 ms on Postgres) whatever CONN_MAX_AGE says.
@@ -319,6 +327,10 @@ NOTIFICATION_RETRY_BACKOFF = env_int("NOTIFICATION_RETRY_BACKOFF", 30, minimum=0
 # MAX_NOTE_CHARS characters, JSON-escaped, fits with room to spare.
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1_048_576, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+# Upload routes (multipart) accept bodies up to this size instead; the route checks its own
+# smaller limit per file.
+API_UPLOAD_MAX_BYTES = env_int("API_UPLOAD_MAX_BYTES", 21 * 1024 * 1024, minimum=1024)
+API_UPLOAD_PATHS = r"^/api/v1/(feed/image|feed/clips/[^/]+|podcasts/[^/]+/artwork)/?$"
 # How long an Idempotency-Key's first answer is replayed (idempotency app).
 IDEMPOTENCY_KEY_TTL = env_int("IDEMPOTENCY_KEY_TTL", 24 * 3600, minimum=60)  # seconds
 
@@ -343,7 +355,7 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": env_int("RATE_LIMIT_TRUSTED_PROXIES", 0, minimum=0),
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["podnex.api.parsers.JSONParser"],
-    "EXCEPTION_HANDLER": "podnex.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "podnex.api.handlers.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "apikeys.schema.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # ?format= belongs to the transcript route (srt, vtt, txt), not to DRF negotiation.
@@ -381,6 +393,14 @@ PODCAST_TASK_MAX_RETRIES = env_int("PODCAST_TASK_MAX_RETRIES", 3, minimum=0)
 PODCAST_QUEUE_STALE_SECONDS = env_int("PODCAST_QUEUE_STALE_SECONDS", 900, minimum=10)
 PODCAST_TASK_RETRY_BACKOFF = env_int("PODCAST_TASK_RETRY_BACKOFF", 10, minimum=0)  # seconds
 AUDIO_ARTIST = env_str("AUDIO_ARTIST", "PodNex")
+
+# The private feed (podcasts.feed). Its secret URLs are HMACs under FEED_TOKEN_SECRET
+# (default SECRET_KEY): changing it changes every feed's URL.
+FEED_TOKEN_SECRET = env_str("FEED_TOKEN_SECRET")
+FEED_IMAGE_MAX_BYTES = env_int("FEED_IMAGE_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+FEED_CLIP_MAX_BYTES = env_int("FEED_CLIP_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+FEED_CLIP_MAX_SECONDS = env_float("FEED_CLIP_MAX_SECONDS", 60.0)  # an intro or an outro
+FEED_BED_MAX_SECONDS = env_float("FEED_BED_MAX_SECONDS", 600.0)  # the bed loops if shorter
 
 # Providers: the offline ones unless a key switches the real one on.
 OPENAI_API_KEY = env_str("OPENAI_API_KEY")

@@ -27,7 +27,7 @@ import subprocess
 import tempfile
 import warnings
 import wave
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -81,6 +81,10 @@ class Timeline:
     def duration(self) -> float:
         return self.total_samples / self.sample_rate
 
+
+# (speech PCM path, its timeline, a scratch folder) -> (PCM path to encode, its timeline).
+# podcasts.pipeline.music provides one that adds intro, outro and a music bed.
+PcmHook = Callable[[str, Timeline, str], tuple[str, Timeline]]
 
 _ffmpeg_exe: str | None = None
 
@@ -391,6 +395,7 @@ def audio_assemble(
     artist: str = "PodNex",
     pause_ms: int = 350,
     turn_pause_ms: int = 600,
+    pcm_hook: PcmHook | None = None,
 ) -> AssembledAudio:
     """Join (speaker, text, clip) lines into one MP3 with per-line timings."""
     if not lines:
@@ -404,6 +409,10 @@ def audio_assemble(
                 pause_ms=pause_ms,
                 turn_pause_ms=turn_pause_ms,
             )
+        # Hook (feed branch): intro, outro and music bed join the speech PCM here, before
+        # loudness normalisation and encoding, so the loudness targets hold for the whole.
+        if pcm_hook is not None:
+            pcm_path, timeline = pcm_hook(pcm_path, timeline, tmp)
         mp3 = encode_mp3(pcm_path, title=title, artist=artist)
     duration = mp3_duration(mp3)
     return AssembledAudio(mp3=mp3, duration=duration, segments=fit_segments(timeline, duration))

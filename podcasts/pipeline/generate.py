@@ -11,7 +11,7 @@ import logging
 import traceback
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
@@ -19,14 +19,16 @@ from django.utils import timezone
 
 from billing.services import quota_release, usage_charge
 from notifications import services as notify
-from podcasts import events, storage
+from podcasts import artwork, media, metrics, publisher, storage
+from podcasts.chapters import Chapter, chapters_of
 from podcasts.models import FINAL_STATUSES, JobStatus, Podcast, PodcastJob, PodcastStatus
 from podcasts.pipeline.audio import AssembledAudio, audio_assemble
 from podcasts.pipeline.line_cache import LineCache, ScriptCache
+from podcasts.pipeline.music import MusicSet, music_hook
+from podcasts.pipeline.tags import mp3_tag
 from podcasts.providers import registry
 from podcasts.providers.base import GUEST, HOST, ProviderError, Script, SpeechClip
-from podnex import metrics
-from webhooks_app import services as webhooks
+from podcasts.services import podcast_event_emit
 from webhooks_app.models import WebhookEvent
 
 logger = logging.getLogger(__name__)
@@ -55,6 +57,8 @@ class EpisodeRequest:
     language: str = "en"  # ISO 639-1: the script is written in it, voices chosen for it
     instructions: str = ""  # tone and focus, for the script writer
     podcast_id: str | None = None  # set by the job: retries reuse the script written
+    music: MusicSet | None = None  # the user's intro, outro and bed (feed settings)
+    cover: bytes | None = None  # the user's cover art; None: drawn from the title
 
 
 @dataclass
@@ -62,6 +66,8 @@ class Episode:
     title: str
     script: Script
     audio: AssembledAudio
+    cover: bytes = b""  # embedded in the MP3 as APIC; JPEG or PNG
+    chapters: list[Chapter] = field(default_factory=list)
 
 
 def episode_produce(request: EpisodeRequest, *, progress: ProgressCallback) -> Episode:
@@ -78,9 +84,25 @@ def episode_produce(request: EpisodeRequest, *, progress: ProgressCallback) -> E
         lines=[(line.speaker, line.text, clip) for line, clip in zip(script.lines, clips)],
         title=title,
         artist=settings.AUDIO_ARTIST,
+        pcm_hook=music_hook(request.music) if request.music else None,
+    )
+    _sections_record(audio.segments, script)
+    cover = request.cover or artwork.artwork_draw(title)
+    chapters = chapters_of(audio.segments, duration=audio.duration, title=title)
+    audio.mp3 = mp3_tag(
+        audio.mp3, chapters=chapters, artwork=cover, mime=artwork.content_type_of(cover)
     )
     progress(80, "Audio combined")
-    return Episode(title=title, script=script, audio=audio)
+    return Episode(title=title, script=script, audio=audio, cover=cover, chapters=chapters)
+
+
+def _sections_record(segments: list[dict], script: Script) -> None:
+    """Each segment's script section (`section`: its title), where the writer named one:
+    chapters start where it changes. One segment per script line, in order; the key is
+    optional, so older transcripts and readers that do not know it are unaffected."""
+    for segment, line in zip(segments, script.lines):
+        if line.section:
+            segment["section"] = line.section
 
 
 def _script_write(request: EpisodeRequest) -> Script:
@@ -203,6 +225,8 @@ def podcast_generate(*, podcast_id: str, job_id: str, final_attempt: bool = True
             key=storage.audio_key(user_id=podcast.user_id, podcast_id=podcast.id),
             data=episode.audio.mp3,
         )
+        if episode.cover:
+            media.episode_cover_store(podcast, episode.cover)
         tracker(95, "Saving podcast")
         _job_complete(podcast_id=podcast_id, job_id=job_id, episode=episode, key=key)
     except JobCancelled:
@@ -220,7 +244,11 @@ def podcast_generate(*, podcast_id: str, job_id: str, final_attempt: bool = True
 
 
 def _request_of(podcast: Podcast) -> EpisodeRequest:
+    uploads = media.user_media(user_id=podcast.user_id)
+    music = MusicSet(intro=uploads.intro, outro=uploads.outro, bed=uploads.bed)
     return EpisodeRequest(
+        music=music or None,
+        cover=uploads.cover,
         notes=podcast.note_content,
         duration=podcast.duration,
         title=podcast.title,
@@ -260,7 +288,7 @@ def _job_start(*, podcast_id: str, job_id: str) -> Podcast | None:
         job.started_at = job.started_at or now
         job.save()
         if announce:
-            webhooks.podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_PROCESSING)
+            podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_PROCESSING)
     return podcast
 
 
@@ -278,7 +306,7 @@ class _ProgressTracker:
         if not updated:
             raise JobCancelled()
         PodcastJob.objects.filter(job_id=self.job_id).update(progress=percent, current_step=step)
-        events.progress_publish(
+        publisher.progress_publish(
             podcast_id=self.podcast_id, job_id=self.job_id, percent=percent, step=step
         )
 
@@ -299,6 +327,7 @@ def _job_complete(*, podcast_id: str, job_id: str, episode: Episode, key: str) -
         podcast.audio_duration = round(episode.audio.duration, 3)
         podcast.audio_size = len(episode.audio.mp3)
         podcast.transcript = episode.audio.segments
+        podcast.warnings = list(getattr(episode.script, "warnings", None) or [])
         podcast.completed_at = now
         podcast.error = None
         podcast.save()
@@ -310,13 +339,15 @@ def _job_complete(*, podcast_id: str, job_id: str, episode: Episode, key: str) -
             completed_at=now,
             error=None,
         )
-        webhooks.podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_COMPLETED)
+        podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_COMPLETED)
         notify.episode_completed(
             user_id=podcast.user_id,
             podcast_id=podcast.id,
             title=podcast.title,
             duration_seconds=podcast.audio_duration,
         )
+        # Streams learn the final state at once (progress writes are published as they go).
+        transaction.on_commit(lambda: publisher.status_publish(podcast_id=podcast_id))
 
 
 def _job_fail(*, podcast_id: str, job_id: str, message: str) -> None:
@@ -337,7 +368,7 @@ def _job_fail(*, podcast_id: str, job_id: str, message: str) -> None:
             stack_trace=traceback.format_exc(),
             completed_at=now,
         )
-        webhooks.podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_FAILED)
+        podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_FAILED)
         notify.episode_failed(
             user_id=podcast.user_id,
             podcast_id=podcast.id,
@@ -345,6 +376,7 @@ def _job_fail(*, podcast_id: str, job_id: str, message: str) -> None:
             reason=message,
             attempt=podcast.retry_count + 1,
         )
+        transaction.on_commit(lambda: publisher.status_publish(podcast_id=podcast_id))
 
 
 def _job_note_retry(*, job_id: str, message: str) -> None:

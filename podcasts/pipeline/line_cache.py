@@ -84,7 +84,8 @@ class ScriptCache:
             with default_storage.open(self.key, "rb") as handle:
                 data = json.loads(handle.read())
             lines = [
-                ScriptLine(speaker=line["speaker"], text=line["text"]) for line in data["lines"]
+                ScriptLine(line["speaker"], line["text"], section=line.get("section") or "")
+                for line in data["lines"]
             ]
             return Script(title=data["title"], lines=lines)
         except (OSError, ValueError, KeyError, TypeError):
