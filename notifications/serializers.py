@@ -29,17 +29,9 @@ class NotificationPreferencesSerializer(serializers.Serializer):
 
 
 class NotificationPreferencesUpdateSerializer(NotificationPreferencesSerializer):
+    """Any subset of the switches; unknown fields are ignored, like the rest of the API."""
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             field.required = False
-
-    def validate(self, attrs):
-        unknown = sorted(set(self.initial_data) - set(FIELDS))
-        if unknown:
-            raise serializers.ValidationError({name: ["Unknown switch."] for name in unknown})
-        if not attrs:
-            raise serializers.ValidationError(
-                {"non_field_errors": [f"Send at least one of {', '.join(FIELDS)}."]}
-            )
-        return attrs

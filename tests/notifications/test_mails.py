@@ -273,8 +273,23 @@ def test_preferences_are_read_and_switched_through_the_api(owner_client, anon_cl
         is False
     )
 
-    for bad in ({"usageWarnings": "maybe"}, {"smsAlerts": True}, {}):
+    unchanged = owner_client.patch("/api/v1/user/notifications", {}, format="json")
+    assert unchanged.status_code == 200 and unchanged.json()["notifications"]["episodeFailed"]
+    for bad in ({"usageWarnings": "maybe"}, {"episodeFailed": None}, {"episodeFailed": [1]}):
         response = owner_client.patch("/api/v1/user/notifications", bad, format="json")
         assert response.status_code == 400, bad
         assert response.json()["success"] is False and response.json()["code"]
     assert anon_client.get("/api/v1/user/notifications").status_code == 401
+
+
+def test_the_worker_retries_a_busy_mail_server_until_it_takes_the_mail(
+    celery_worker, smtp_server, owner, settings
+):
+    settings.NOTIFICATION_RETRY_BACKOFF = 0
+    smtp_server.refusals = ["421 4.3.2 busy", "451 4.3.0 try later"]
+    podcast, job = queue_podcast(owner)
+    complete(podcast, job, seconds=70)  # committed: the task is sent after the commit
+    wait_until(lambda: Notification.objects.filter(status="SENT").exists(), timeout=90)
+    notification = Notification.objects.get()
+    assert notification.attempts == 3
+    assert len(smtp_server.received) == 1
