@@ -5,6 +5,7 @@ production."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -80,3 +81,21 @@ def test_development_mails_go_to_the_console(tmp_path):
     code = "from django.conf import settings; print(settings.EMAIL_BACKEND)"
     result = manage("shell", "-c", code, env={}, tmp_path=tmp_path)
     assert result.stdout.strip().endswith("django.core.mail.backends.console.EmailBackend")
+
+
+URL_SETTINGS = sorted(
+    set(
+        re.findall(r'env_str\(\s*"([A-Z0-9_]+_URL)"', (ROOT / "podnex" / "settings.py").read_text())
+    )
+)
+
+
+@pytest.mark.parametrize("name", URL_SETTINGS)
+def test_every_url_setting_refuses_a_scheme_nobody_knows(tmp_path, name):
+    result = manage("check", env={name: "bogus://example.com/x"}, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert f"{name} has an unknown scheme 'bogus'" in result.stderr
+
+
+def test_the_url_settings_are_found():
+    assert {"DATABASE_URL", "REDIS_URL", "EMAIL_URL", "CELERY_BROKER_URL"} <= set(URL_SETTINGS)
