@@ -41,6 +41,7 @@ PARAMETER = OpenApiParameter(
     type=str,
     location=OpenApiParameter.HEADER,
     required=False,
+    pattern=_VALID_KEY.pattern,
     description=(
         "Any unique string (a UUID is a good choice), 1-255 printable ASCII characters. "
         "Repeating the request with the same key and the same body within 24 hours returns "

@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("billing.urls")),
     path("", include("webhooks_app.urls")),
     path("", include("notifications.urls")),
+    path("", include("sources.urls")),
 ]
 
 urlpatterns = [

@@ -88,3 +88,15 @@ def payload_too_large(path: str = "") -> JsonResponse:
         ),
         status=413,
     )
+
+
+class PayloadTooLarge(DomainError):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    code = "payload_too_large"
+    message = "Too large"
+
+
+class UnsupportedMediaType(DomainError):
+    status_code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
+    code = "unsupported_media_type"
+    message = "Unsupported media type"

@@ -51,15 +51,28 @@ def _expiry_in_the_future(context, body):
     return body
 
 
+# Real prose: a source must hold enough readable text, and an upload's bytes must be a
+# document type (both told from the content, which JSON Schema cannot state).
+PROSE = (
+    "Honey bees perform a waggle dance to tell their sisters where flowers are. The angle "
+    "of the dance shows the direction relative to the sun, and its length the distance. "
+) * 3
+
+
 def _uploads_that_decode(context, body):
-    """An upload route reads what its file holds (an image, audio), which JSON Schema
-    cannot state either: give a generated upload a real file of that kind."""
+    """An upload route reads what its file holds (an image, audio, a document), which JSON
+    Schema cannot state either: give a generated upload a real file of that kind, and
+    generated pasted text real prose before it (the generated part is still parsed)."""
     path = context.operation.path if context.operation else ""
     if isinstance(body, dict) and "file" in body:
         if path.endswith(("/feed/image", "/artwork")):
             body = {**body, "file": image(1400, fmt="JPEG")}
         elif "/feed/clips/" in path:
             body = {**body, "file": tone(1.0, "wav")}
+        elif path.endswith("/sources"):
+            body = {**body, "file": PROSE.encode()}
+    if isinstance(body, dict) and body.get("type") == "text" and isinstance(body.get("text"), str):
+        body = {**body, "text": PROSE + body["text"]}
     return body
 
 
