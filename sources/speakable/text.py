@@ -16,6 +16,7 @@ _MARKUP_RUNS = re.compile(r"`+|\*\*+|~~+|\|[-:+|=\s]*\||[-=+]{4,}|<!--|-->|\[\[|
 _HTML_TAG = re.compile(r"</?[a-zA-Z][^>\n]*>")
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,;:!?])(?=\s|$)")
 _UNSPOKEN = {"So", "Cc", "Co", "Cs", "Cf", "Mn"}  # pictographs, controls, joiners, selectors
+_SCOPE = re.compile(r"(?<=\w)::(?=\w)")
 _EMPTY_BRACKETS = re.compile(r"\s*[(\[]\s*(?:(?:e\.g\.|i\.e\.|see|like)\s*)?[,;:]?\s*[)\]]")
 _SECOND_LEVEL = {"co", "com", "org", "net", "ac", "gov", "edu"}
 
@@ -40,7 +41,10 @@ def _url_to_site(match: re.Match) -> str:
 
 CODE_GAP = "\ufffc"  # where inline code was left out
 # "returned by `client()`;" -> "returned by this;": a gap that ends a clause needs a word.
-_GAP_AT_CLAUSE_END = re.compile(r"(?<=\w)\s*\ufffc(?=\s*(?:[.,;:!?)]|$))")
+_GAP_AT_CLAUSE_END = re.compile(
+    r"(?<=\w)\s*\ufffc(?=\s*(?:[.,;:!?)]|$)|\s+(?:or|and|to|in|with|for|as|on|at|from|is|are"
+    r"|was|will|can|should|must|instead|before|after)\b)"
+)
 
 
 def clean_text(text: str) -> str:
@@ -56,6 +60,7 @@ def clean_text(text: str) -> str:
     text = _FOOTNOTE.sub("", text)
     for _ in range(2):  # nested emphasis such as ***bold italic***
         text = _EMPHASIS.sub(r"\2", text)
+    text = _SCOPE.sub(" ", text)  # "Debug::pkgDepCache" (C++ scopes, apt options)
     text = _MARKUP_RUNS.sub(" ", text)
     # Emoji and pictographs read badly in synthetic speech; control characters not at all.
     text = "".join(ch for ch in text if unicodedata.category(ch) not in _UNSPOKEN)
@@ -115,7 +120,7 @@ def code_note(language: str = "") -> str:
 
 
 _CODE_SIGNALS = re.compile(
-    r"[{};=$]|\w\(|\)\s*:|->|=>|>>>|\w\.\w+\(|\w\["
+    r"[{};=$]|\w\(|\)\s*:|->|=>|>>>|\w\.\w+\(|\w\[|\w::\w"
     r"|^\s*(?:import|from \S+ import|def|class|async def)\b"
 )
 _WORDS = re.compile(r"\b[A-Za-z]{2,}\b")

@@ -162,7 +162,10 @@ def test_questions_are_never_built_from_a_lone_common_word():
 def test_lists_become_spoken_enumerations():
     script = write(WATER)
     text = " ".join(line.text for line in script.lines)
-    assert re.search(r"(four|4)\b[^.]*: rain, snow, sleet and hail", text, re.I)
+    assert "the main forms are: rain, snow, sleet and hail." in text.lower()
+    bare = write("# Weather\n\nWeather comes in forms.\n\n- Rain\n- Snow\n- Hail\n")
+    text = " ".join(line.text for line in bare.lines)
+    assert re.search(r"\b(three|3)\b[^.]*: rain, snow and hail\.", text, re.I)
 
 
 def test_code_is_never_read_aloud():
@@ -257,3 +260,39 @@ def test_empty_notes_and_unknown_durations_are_permanent_errors():
     with pytest.raises(ProviderError) as unknown:
         write(WATER, "medium")
     assert unknown.value.permanent
+
+
+def test_title_case_headings_keep_only_their_names():
+    notes = "# Charset Detection, for Everyone\n\nWe support Python and everyone who uses python.\n"
+    assert write(notes).title == "Charset detection, for everyone"
+    notes = "# Messaging Library for Python\n\nIt runs on Python 3 and needs python-amqp.\n"
+    assert write(notes).title == "Messaging library for Python"
+
+
+def test_german_keeps_its_capitals_and_its_own_phrases():
+    notes = "# Der Wasserkreislauf\n\n## Niederschlag\n\nDie Formen sind:\n\n- Regen\n- Schnee\n"
+    script = write(notes, language="de")
+    text = " ".join(line.text for line in script.lines)
+    assert "Die Formen sind: Regen und Schnee." in text
+    assert "Willkommen" in text or "PodNex" in script.lines[0].text
+
+
+def test_a_long_list_with_a_lead_in_is_numbered_after_it():
+    notes = (
+        "# Tool\n\nTool does work.\n\nIts main features include:\n\n"
+        "- Straightforward declarative syntax for every model you define\n"
+        "- Chaining factory calls while retaining the global context of the test\n"
+        "- Support for multiple build strategies such as saved and unsaved instances\n"
+    )
+    text = " ".join(line.text for line in write(notes).lines)
+    assert "Its main features include: first, straightforward declarative syntax" in text
+    assert "Second, chaining factory calls" in text and "Third, support" in text
+    assert ", ." not in text
+
+
+def test_episodes_of_the_same_notes_vary_by_episode_but_each_is_reproducible():
+    openings = {
+        write(WATER, episode_key=f"podcast-{n}").lines[0].text.split(".")[0] for n in range(6)
+    }
+    assert len(openings) >= 2
+    assert write(WATER, episode_key="p1") == write(WATER, episode_key="p1")

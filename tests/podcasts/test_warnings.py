@@ -33,3 +33,16 @@ def test_a_podcast_without_problems_has_an_empty_warnings_list(owner, owner_clie
     podcast, _ = services.podcast_create(user=owner, note_content=THIN_NOTES, tts_provider="espeak")
     detail = owner_client.get(f"/api/v1/podcasts/{podcast.id}").json()["podcast"]
     assert detail["warnings"] == []
+
+
+def test_two_podcasts_of_the_same_notes_are_phrased_differently(owner, owner_client):
+    notes = THIN_NOTES + "\nDrones mate with the queen. Hives need water on hot days.\n"
+    firsts = set()
+    for _ in range(4):
+        podcast, job = services.podcast_create(
+            user=owner, note_content=notes, tts_provider="espeak"
+        )
+        podcast_generate(podcast_id=podcast.id, job_id=job.job_id)
+        detail = owner_client.get(f"/api/v1/podcasts/{podcast.id}").json()["podcast"]
+        firsts.add(" ".join(segment["text"] for segment in detail["transcript"][:3]))
+    assert len(firsts) >= 2

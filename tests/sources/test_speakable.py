@@ -194,7 +194,7 @@ def test_an_unknown_format_is_refused():
 def test_inline_code_that_ends_a_clause_leaves_a_word_not_a_hole():
     notes = "Call it on the client returned by `redis.Sentinel(x)`; then set `a = 1` in it.\n"
     text = speakable_text(speakable_document(notes)).strip()
-    assert text == "Call it on the client returned by this; then set in it."
+    assert text == "Call it on the client returned by this; then set this in it."
 
 
 def test_shouted_headings_and_paragraphs_are_said_in_sentence_case():
@@ -202,3 +202,10 @@ def test_shouted_headings_and_paragraphs_are_said_in_sentence_case():
     doc = speakable_document(notes)
     assert doc.title == "History of the software"
     assert doc.sections[0].blocks[0].text == "The PSF disclaims all warranties of any kind."
+
+
+def test_scope_operators_are_never_read_as_punctuation():
+    notes = "Use `Debug::pkgDepCache::Marker` or Debug::pkgAcquire::Worker to see it.\n"
+    text = speakable_text(speakable_document(notes)).strip()
+    assert "::" not in text
+    assert text == "Use this or Debug pkgAcquire Worker to see it."

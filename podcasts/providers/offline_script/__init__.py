@@ -34,6 +34,7 @@ class OfflineScriptWriter:
     """ScriptWriter that needs no network or model: see the module docstring."""
 
     name = "offline"
+    accepts_episode_key = True  # the pipeline passes the podcast id to vary the phrasing
 
     def write(
         self,
@@ -44,9 +45,15 @@ class OfflineScriptWriter:
         language: str = "en",
         instructions: str = "",
         speakers: list[dict] | None = None,
+        episode_key: str | None = None,
     ) -> Script:
         plan, outline, warnings = episode_plan(
-            notes=notes, duration=duration, title=title, language=language, speakers=speakers
+            notes=notes,
+            duration=duration,
+            title=title,
+            language=language,
+            speakers=speakers,
+            episode_key=episode_key,
         )
         lines = with_sections(plan, outline)
         return Script(title=outline.title, lines=lines, warnings=warnings)
@@ -80,9 +87,14 @@ def episode_plan(
     title: str | None = None,
     language: str = "en",
     speakers: list[dict] | None = None,
+    episode_key: str | None = None,
 ) -> tuple[Plan, Outline, list[dict]]:
     """The plan (lines with their topics), the outline and the warnings: the writer's
-    whole work, exposed for the benchmarks that measure it."""
+    whole work, exposed for the benchmarks that measure it.
+
+    Phrasings are seeded by the notes, duration, speakers, language and `episode_key`
+    (the podcast id): a podcast's retries get the same script, while two podcasts made
+    from the same notes open, move on and close differently."""
     try:
         durations.duration_key(duration)
     except ValueError as error:
@@ -92,7 +104,7 @@ def episode_plan(
         raise ProviderError("The notes contain no text to talk about", permanent=True)
     if title and title.strip():
         outline.title = title.strip()
-    seed = zlib.crc32(f"{notes}\0{duration}\0{speakers}\0{language}".encode())
+    seed = zlib.crc32(f"{notes}\0{duration}\0{speakers}\0{language}\0{episode_key}".encode())
     composer = Composer(outline, cast(speakers), Phrasebook(phrases_for(language), seed))
     plan, whole = _fit(composer, outline, duration)
     minutes = durations.spoken_minutes(line.text for line in plan.lines)

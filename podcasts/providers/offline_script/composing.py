@@ -9,7 +9,7 @@ from podcasts.providers.base import GUEST, HOST, ScriptLine
 
 from .chunker import PhraseIndex
 from .parsing import MAX_TURN_WORDS, Outline, Point, Topic, sentence_case
-from .phrases import Phrasebook, fill
+from .phrases import EN, Phrasebook, fill
 
 ROLES = ("host", "cohost", "guest", "expert", "narrator")
 ASKING_ROLES = ("host", "cohost", "narrator")
@@ -65,6 +65,8 @@ class Composer:
         self.host = askers[0] if askers else speakers[0]
         self.others = [s for s in speakers if s is not self.host]
         self.index = PhraseIndex([t.text for t in outline.topics])
+        # The noun-phrase chunker knows English only; other languages talk by headings.
+        self.chunks = self.table is EN
         self.said_phrases: set[str] = set()
         self.code_notes = 0
         self.last_answerer: Speaker | None = None
@@ -103,9 +105,13 @@ class Composer:
         plan.say(me, book.pick("mono_open", show=self.table["show"], title=self.outline.title))
         for position, (number, topic, points) in enumerate(topics):
             name = self.topic_name(topic).rstrip("?!.")
-            first = self.table["mono_section"][0]
-            signpost = fill(first, topic=name) if position == 0 and name else ""
-            signpost = signpost or (book.pick("mono_section", topic=name) if name else "")
+            first, *rest = self.table["mono_section"]
+            if not name:
+                signpost = ""
+            elif position == 0:
+                signpost = fill(first, topic=name)
+            else:
+                signpost = book.pick_from("mono_section", rest, topic=name)
             turns = self.turns(points)
             if signpost and turns:
                 turns[0] = f"{signpost} {turns[0]}"
@@ -208,24 +214,29 @@ class Composer:
 
     # ------------------------------------------------------------------ phrasing
 
+    def _sentence_case(self, title: str) -> str:
+        return sentence_case(title, self.outline.lower_words, self.outline.names)
+
     def topic_name(self, topic: Topic) -> str:
         if topic.title:
-            return self._mid_sentence(sentence_case(topic.title, self.outline.lower_words))
-        return self._mid_sentence(topic.phrases[0]) if topic.phrases else ""
+            return self._mid_sentence(self._sentence_case(topic.title))
+        if topic.phrases and self.chunks:
+            return self._mid_sentence(topic.phrases[0])
+        return ""
 
     def question(self, topic: Topic, first: bool) -> str:
         book = self.book
         title = (topic.title or "").strip()
         generic = self.table["generic_questions"].get(title.lower().rstrip(":?!."))
         if title.endswith("?"):
-            question = sentence_case(title, self.outline.lower_words)
+            question = self._sentence_case(title)
         elif generic and (asked := book.pick_from("generic", generic)):
             question = asked
         elif title and title.split()[0].lower() in _QUESTION_WORDS:
             question = book.pick("ask_how", topic=self._mid_sentence(title))
         else:
             name = self.topic_name(topic)
-            question = book.pick("ask_about", topic=name) if name else book.pick("react_plain")
+            question = book.pick("ask_about", topic=name) if name else book.pick("ask_open")
         overview = self.table["generic_questions"].get("overview")
         if topic.kind == "intro" and not title and overview:
             question = book.pick_from("generic", overview) or question
@@ -252,7 +263,8 @@ class Composer:
     def reaction(self, said: str, topic: str = "") -> str:
         """A reaction that names what the speaker just said, else the topic, else plain."""
         avoid = set(self.said_phrases)
-        phrases = [p.text for p in self.index.key_phrases(said, limit=3, avoid=avoid)]
+        found = self.index.key_phrases(said, limit=3, avoid=avoid) if self.chunks else []
+        phrases = [p.text for p in found]
         for phrase in phrases:
             text = self.book.pick("react_phrase", phrase=self._mid_sentence(phrase))
             if text:
@@ -275,6 +287,8 @@ class Composer:
         return phrase
 
     def _lowerable(self, word: str) -> bool:
+        if not self.table.get("lower_mid_sentence", True):
+            return False
         bare = word.rstrip(",.:;!?")
         plain = bool(re.fullmatch(r"[A-Z][a-z']*", bare)) and not re.match(r"I\b|I'", bare)
         return plain and bare.lower() not in self.outline.names
@@ -289,9 +303,12 @@ class Composer:
         first_word = text.split(" ", 1)[0].rstrip(",").lower()
         if not lead or first_word in _CONNECTIVES:
             return text
+        if lead.endswith(", ") and not self._lowerable(text.split(" ", 1)[0]):
+            if not self.table.get("lower_mid_sentence", True):
+                return text  # "Also, Die Formen": no lead before a capital we cannot judge
         if lead.endswith(", ") or lead.endswith(" ") and not lead.endswith(". "):
             first = text.split(" ", 1)[0]
-            if self._lowerable(first) or first.lower() in _COMMON_STARTS:
+            if self._lowerable(first) or (self.chunks and first.lower() in _COMMON_STARTS):
                 text = text[:1].lower() + text[1:]
         return lead + text
 
@@ -319,24 +336,31 @@ class Composer:
             self.code_notes += 1
             return [self.book.pick("code_note")]
         if point.kind == "list":
-            return self._enumeration(point.items)
+            return self._enumeration(point.items, point.text)
         return [point.text]
 
-    def _enumeration(self, items: list[str]) -> list[str]:
-        """ "Three things: rain, snow and hail." or, for long items, "Three points. First, ..."."""
+    def _enumeration(self, items: list[str], lead: str = "") -> list[str]:
+        """Short items as a series ("Three things: rain, snow and hail."), long ones as
+        numbered points; a lead-in from the notes ("The main forms are") replaces the
+        announcement."""
         book = self.book
         count = book.number(len(items))
         if all(len(i.split()) <= 8 for i in items) and sum(len(i.split()) for i in items) <= 36:
             series = book.series([self._mid_sentence(i) for i in items])
+            if lead:
+                return [f"{lead}: {series}."]
             text = book.pick("enumerate", count=count, items=series)
             return [text or f"{series[:1].upper()}{series[1:]}."]
         intro = book.pick("enumerate_long", count=count)
         ordinals = self.table["ordinals"]
         texts = []
         for index, item in enumerate(items):
-            lead = self.table["ordinal_lead"].format(Ordinal=ordinals[index].capitalize())
-            texts.append(f"{lead}{self._mid_sentence(item)}.")
-        if intro:  # the announcement and the first point in one breath
+            mark = self.table["ordinal_lead"].format(Ordinal=ordinals[index].capitalize())
+            texts.append(f"{mark}{self._mid_sentence(item)}.")
+        # The announcement and the first point in one breath.
+        if lead:
+            texts[0] = f"{lead}: {texts[0][:1].lower()}{texts[0][1:]}"
+        elif intro:
             texts[0] = f"{intro} {texts[0]}"
         return texts
 

@@ -125,7 +125,8 @@ def parse(notes: str) -> Outline:
         avoid = {topic.title.lower()} if topic.title else set()
         topic.phrases = [p.text for p in index.key_phrases(topic.text, avoid=avoid)]
     names = _name_words(topics)
-    return Outline(title=_title(doc, topics, lower), topics=topics, lower_words=lower, names=names)
+    title = _title(doc, topics, lower, names)
+    return Outline(title=title, topics=topics, lower_words=lower, names=names)
 
 
 def _without_skipped(sections: list[Section]) -> list[Section]:
@@ -214,13 +215,17 @@ def _list_points(lead: str, items: list[str]) -> list[Point]:
 
 
 def _drop_dangling_leads(topic: Topic) -> None:
-    """ "Install it with:" before a code block we do not read says nothing alone."""
+    """ "Install it with:" before a code block we do not read says nothing alone; "The
+    main forms are:" before a list becomes that list's own lead-in."""
     kept = []
     for index, point in enumerate(topic.points):
         following = topic.points[index + 1] if index + 1 < len(topic.points) else None
+        lead_in = point.kind == "sentence" and point.text.rstrip().endswith(":")
+        if lead_in and following is not None and following.kind == "list" and not following.text:
+            following.text = point.text.rstrip().rstrip(":")
+            continue
         before_code = following is None or following.kind == "code"
-        dangling = point.text.rstrip().endswith(":") and before_code
-        if point.kind == "sentence" and dangling and len(point.text.split()) <= 12:
+        if lead_in and before_code and len(point.text.split()) <= 12:
             continue
         if point.kind == "sentence" and point.text.endswith(":"):
             point.text = point.text[:-1] + "."
@@ -274,26 +279,32 @@ def _kind(title: str | None, position: int, count: int) -> str:
     return "topic"
 
 
-def sentence_case(title: str, lower_words: set[str]) -> str:
-    """ "What's a Task Queue?" -> "What's a task queue?": capitals kept only for names
-    and acronyms (words the notes never write in lower case)."""
+def sentence_case(title: str, lower_words: set[str], names: set[str] | None = None) -> str:
+    """ "What's a Task Queue?" -> "What's a task queue?": capitals kept only for names and
+    acronyms. A word is a name when the notes capitalise it inside a sentence; in a Title
+    Case Heading every other capital goes, elsewhere only those of words the notes also
+    write in lower case."""
+    names = names or set()
     words = title.split()
+    long_words = [w for w in words if len(w) > 3 and w[:1].isalpha()]
+    title_case = len(long_words) >= 2 and all(w[:1].isupper() for w in long_words)
     out = []
     for index, word in enumerate(words):
         bare = re.sub(r"[^\w'-]", "", word)
         plain = bare[:1].isupper() and bare[1:].islower()
-        if index and plain and bare.lower() in lower_words:
+        known_lower = bare.lower() in lower_words or title_case
+        if index and plain and known_lower and bare.lower() not in names:
             word = word[:1].lower() + word[1:]
         out.append(word)
     return " ".join(out)
 
 
-def _title(doc: Document, topics: list[Topic], lower: set[str]) -> str:
+def _title(doc: Document, topics: list[Topic], lower: set[str], names: set[str]) -> str:
     """The notes' own title, else their first heading, else the subject of their opening
     sentence: never a phrase glued from two headings."""
     for candidate in (doc.title, *(t.title for t in topics)):
         if candidate:
-            return sentence_case(candidate, lower)
+            return sentence_case(candidate, lower, names)
     first = next((p.text for t in topics for p in t.points if p.kind == "sentence"), "")
     index = PhraseIndex([first])
     phrases = index.key_phrases(first, limit=1)

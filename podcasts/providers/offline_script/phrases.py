@@ -62,6 +62,7 @@ EN = {
         "And {topic}? What's the story?",
     ],
     "ask_how": ["Tell me {topic}.", "So, {topic}. How does that go?", "Can you explain {topic}?"],
+    "ask_open": ["What else is in there?", "What comes next?", "What else should people know?"],
     "segue": [
         "Let's move on.",
         "Next up.",
@@ -152,7 +153,7 @@ EN = {
         "Hello, and welcome to {show}. Here's a brief on {title}.",
     ],
     "mono_section": [
-        "First, {topic}.",
+        "To begin: {topic}.",
         "Next, {topic}.",
         "Now, {topic}.",
         "Then there's {topic}.",
@@ -227,6 +228,7 @@ ES = {
         "Hablemos de {topic}. ¿Qué pasa ahí?",
     ],
     "ask_how": ["Explícanos {topic}.", "¿Puedes explicar {topic}?"],
+    "ask_open": ["¿Qué más hay?", "¿Y qué viene ahora?", "¿Qué más conviene saber?"],
     "segue": ["Sigamos.", "Pasemos a otra cosa.", "Vamos con lo siguiente."],
     "react_phrase": [
         "Así que {phrase} es la clave.",
@@ -262,7 +264,7 @@ ES = {
     "mono_open": ["Bienvenidos a {show}. Este es un resumen sobre {title}."],
     "mono_section": ["Primero, {topic}.", "Luego, {topic}.", "Ahora, {topic}.", "Además, {topic}."],
     "mono_close": ["Ese fue el resumen sobre {title}. Gracias por escuchar {show}."],
-    "generic_questions": {},
+    "generic_questions": {"overview": ["¿Nos das una visión general?"]},
 }
 
 DE = {
@@ -288,6 +290,7 @@ DE = {
         "Reden wir über {topic}. Was steckt dahinter?",
     ],
     "ask_how": ["Erklär uns {topic}.", "Kannst du {topic} erklären?"],
+    "ask_open": ["Was gibt es noch?", "Und was kommt als Nächstes?", "Was sollte man noch wissen?"],
     "segue": ["Machen wir weiter.", "Kommen wir zum nächsten Punkt.", "Etwas anderes noch."],
     "react_phrase": [
         "Also ist {phrase} der Kern der Sache.",
@@ -303,8 +306,8 @@ DE = {
         "Okay. Und dann?",
         "Verstehe.",
     ],
-    "continue": ["", "", "Außerdem ", "Und ", "Dazu kommt: "],
-    "answer_lead": ["", "", "Klar. ", "Gute Frage. ", "Also, "],
+    "continue": ["", "", "", "Noch etwas. ", "Und weiter. "],
+    "answer_lead": ["", "", "Klar. ", "Gute Frage. ", "Gern. "],
     "enumerate": ["Es sind {count} Dinge: {items}.", "Genau {count}: {items}."],
     "enumerate_long": ["Es gibt {count} Punkte.", "Ich würde es in {count} Punkte fassen."],
     "ordinals": "erstens zweitens drittens viertens fünftens sechstens siebtens achtens neuntens zehntens".split(),
@@ -327,7 +330,8 @@ DE = {
     "mono_open": ["Willkommen bei {show}. Hier ein kurzer Überblick über {title}."],
     "mono_section": ["Zuerst: {topic}.", "Dann: {topic}.", "Jetzt: {topic}.", "Außerdem: {topic}."],
     "mono_close": ["Das war der Überblick über {title}. Danke fürs Zuhören bei {show}."],
-    "generic_questions": {},
+    "generic_questions": {"overview": ["Worum geht es im Großen und Ganzen?"]},
+    "lower_mid_sentence": False,  # German nouns keep their capitals
 }
 
 FR = {
@@ -353,6 +357,7 @@ FR = {
         "Parlons de {topic}. Qu'est-ce qui se passe là ?",
     ],
     "ask_how": ["Explique-nous {topic}.", "Tu peux expliquer {topic} ?"],
+    "ask_open": ["Quoi d'autre ?", "Et ensuite ?", "Qu'est-ce qu'il faut savoir d'autre ?"],
     "segue": ["Continuons.", "Passons à autre chose.", "Point suivant."],
     "react_phrase": [
         "Donc {phrase}, c'est le cœur du sujet.",
@@ -394,7 +399,7 @@ FR = {
         "Aussi, {topic}.",
     ],
     "mono_close": ["C'était le résumé sur {title}. Merci d'avoir écouté {show}."],
-    "generic_questions": {},
+    "generic_questions": {"overview": ["Tu nous donnes une vue d'ensemble ?"]},
 }
 
 LANGUAGES = {"en": EN, "es": ES, "de": DE, "fr": FR}
