@@ -27,6 +27,7 @@ from billing.services import (
     subscription_downgrade_to_free,
     subscription_for,
 )
+from notifications import services as notify
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +86,35 @@ def _dodo_event_apply(event_type: str, data: dict[str, Any], event_at: datetime 
 
 def _payment_recorded(event_type: str, data: dict[str, Any], event_at: datetime | None) -> Outcome:
     # Kept as the delivery record (amount, status, ids live in the payload).
-    return "recorded", _subscription_of_event(data, lock=False)
+    subscription = _subscription_of_event(data, lock=False)
+    if subscription is not None:
+        _payment_notify(event_type, data, event_at, subscription=subscription)
+    return "recorded", subscription
+
+
+def _payment_notify(
+    event_type: str, data: dict[str, Any], event_at: datetime | None, *, subscription
+) -> None:
+    """A receipt for a payment, or what to do about a failed one (mailed after the commit;
+    a re-delivered webhook never gets here, and the payment id keys the mail besides)."""
+    metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    amount = data.get("total_amount")
+    fallback_id = f"{subscription.pk}:{event_at.isoformat() if event_at else 'unknown'}"
+    common = {
+        "user_id": subscription.user_id,
+        "payment_id": str(data.get("payment_id") or fallback_id),
+        "amount_minor": amount if isinstance(amount, int) else None,
+        "currency": str(data.get("currency") or ""),
+        "plan": str(metadata.get("plan") or subscription.plan),
+    }
+    if event_type == "payment.succeeded":
+        notify.payment_succeeded(
+            **common,
+            period_start=subscription.current_period_start.date().isoformat(),
+            period_end=subscription.current_period_end.date().isoformat(),
+        )
+    else:
+        notify.payment_failed(**common)
 
 
 def _subscription_event(

@@ -35,6 +35,7 @@ from billing.models import (
     UsageReservation,
 )
 from billing.plans import plan_limits
+from notifications import services as notify
 from podnex import durations
 
 logger = logging.getLogger(__name__)
@@ -213,7 +214,31 @@ def usage_charge(
             current_minutes_used=F("current_minutes_used") + minutes,
             updated_at=now,
         )
+        _usage_notify(subscription_pk=subscription.pk)
     return record
+
+
+def _usage_notify(*, subscription_pk: int) -> None:
+    """Tell the user when the month's plan is 80% or 100% used (the notifications app sends
+    each threshold once per period)."""
+    subscription = Subscription.objects.get(pk=subscription_pk)
+    counters = [
+        (subscription.current_podcast_count, subscription.monthly_podcast_limit),
+        (subscription.current_minutes_used, subscription.monthly_minutes_limit),
+    ]
+    used = max((count / limit for count, limit in counters if limit), default=0.0)
+    if used < 0.8:
+        return
+    notify.usage_reached(
+        user_id=subscription.user_id,
+        percent=100 if used >= 1 else 80,
+        period_end=subscription.usage_reset_date.isoformat(),
+        plan=subscription.plan,
+        podcasts_used=subscription.current_podcast_count,
+        podcasts_limit=subscription.monthly_podcast_limit,
+        minutes_used=subscription.current_minutes_used,
+        minutes_limit=subscription.monthly_minutes_limit,
+    )
 
 
 # --- Monthly reset -------------------------------------------------------------------------

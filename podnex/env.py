@@ -72,3 +72,19 @@ def env_choice(name: str, default: str, choices: set[str]) -> str:
     if value not in choices:
         raise ImproperlyConfigured(f"{name} must be one of {sorted(choices)}, got {value!r}")
     return value
+
+
+def check_url_schemes(urls: dict[str, tuple[str, set[str]]]) -> None:
+    """Refuse to start when a *_URL setting names a scheme nothing here understands: such a
+    URL would otherwise be ignored quietly (an unknown EMAIL_URL scheme made Django fall back
+    to SMTP on localhost) and fail only when first used. `urls` maps each variable's name to
+    (its value, the schemes it accepts); empty values are the feature switched off."""
+    for name, (value, schemes) in urls.items():
+        if not value:
+            continue
+        scheme = value.split("://", 1)[0].lower() if "://" in value else ""
+        if scheme not in schemes:
+            raise ImproperlyConfigured(
+                f"{name} has an unknown scheme {scheme or value!r}: "
+                f"use one of {', '.join(sorted(schemes))}://"
+            )

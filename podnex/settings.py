@@ -13,8 +13,10 @@ from pathlib import Path
 import dj_database_url
 import dj_email_url
 from django.core.exceptions import ImproperlyConfigured
+from kombu.transport import TRANSPORT_ALIASES
 
 from podnex.env import (
+    check_url_schemes,
     env_bool,
     env_choice,
     env_float,
@@ -35,6 +37,34 @@ ENVIRONMENT = env_choice(
 )
 IS_PRODUCTION = ENVIRONMENT == "production"
 
+# A URL whose scheme nothing here understands stops the start, in every environment.
+_HTTP = {"http", "https"}
+check_url_schemes(
+    {
+        "DATABASE_URL": (env_str("DATABASE_URL"), set(dj_database_url.ENGINE_SCHEMES)),
+        "REDIS_URL": (env_str("REDIS_URL"), {"redis", "rediss", "unix"}),
+        "CELERY_BROKER_URL": (
+            env_str("CELERY_BROKER_URL"),
+            {alias.lower() for alias in TRANSPORT_ALIASES},
+        ),
+        "EMAIL_URL": (env_str("EMAIL_URL"), set(dj_email_url.SCHEMES)),
+        **{
+            name: (env_str(name), _HTTP)
+            for name in (
+                "BETTER_AUTH_URL",
+                "PUBLIC_BASE_URL",
+                "FRONTEND_URL",
+                "OPENAI_BASE_URL",
+                "UNREAL_SPEECH_BASE_URL",
+                "DODO_PAYMENTS_BASE_URL",
+                "DODO_PAYMENTS_RETURN_URL",
+                "AWS_S3_ENDPOINT_URL",
+                "S3_CDN_URL",
+            )
+        },
+    }
+)
+
 _DEV_SECRET_KEY = "podnex-development-secret-key-do-not-use-in-production"
 SECRET_KEY = env_str("SECRET_KEY", env_str("BETTER_AUTH_SECRET", _DEV_SECRET_KEY))
 if IS_PRODUCTION and (SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 32):
@@ -44,7 +74,9 @@ DEBUG = env_bool("DEBUG", not IS_PRODUCTION)
 # BETTER_AUTH_URL is the plan's name for the public base URL of this API.
 PUBLIC_BASE_URL = env_str("BETTER_AUTH_URL", env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000"))
 PUBLIC_BASE_URL = PUBLIC_BASE_URL.rstrip("/")
-FRONTEND_URL = env_str("FRONTEND_URL", "http://localhost:3000").rstrip("/")
+# Where e-mail links (verification, password reset) point. By default the studio page of
+# this server, which handles them; a separate frontend sets its own URL.
+FRONTEND_URL = env_str("FRONTEND_URL", PUBLIC_BASE_URL).rstrip("/")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["*"] if not IS_PRODUCTION else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [FRONTEND_URL, PUBLIC_BASE_URL])
 
@@ -58,6 +90,7 @@ INSTALLED_APPS = [
     "podnex.apps.PodnexConfig",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc served from here: the docs work offline
     "django_celery_beat",
     "corsheaders",
     "django_structlog",
@@ -71,6 +104,7 @@ INSTALLED_APPS = [
     "apikeys",
     "webhooks_app",
     "idempotency",
+    "notifications",
     "sources",
     "ops.apps.OpsConfig",  # the top floor: imports the apps above, none imports it
 ]
@@ -177,7 +211,11 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Without Redis the cache is a table of the database, so that every process of the stack
+    # (two web processes under `make run`) shares one rate-limit count per client; a cache in
+    # each process's memory counted each client once per process. `make run` creates the
+    # table (createcachetable); podnex.cache_db.DatabaseCache makes `incr` atomic.
+    CACHES = {"default": {"BACKEND": "podnex.cache_db.DatabaseCache", "LOCATION": "podnex_cache"}}
 
 CELERY_BROKER_DIR = VAR_DIR / "celery"
 # Without Redis the broker is kombu's filesystem transport: no server, shared by processes.
@@ -258,12 +296,31 @@ HEADLESS_FRONTEND_URLS = {
     "account_signup": f"{FRONTEND_URL}/account/signup",
 }
 HEADLESS_SERVE_SPECIFICATION = True
+# allauth's spec page with Redoc from drf-spectacular-sidecar's static files, not a CDN.
+HEADLESS_SPECIFICATION_TEMPLATE_NAME = "headless/spec/redoc_local.html"
+
+# The demo account `make run` creates (accounts' demo_user command) and the studio page shows,
+# in development only.
+DEMO_USER_EMAIL = "demo@podnex.local"
+DEMO_USER_PASSWORD = "podnex-demo-1234"
 
 # --- E-mail -------------------------------------------------------------------------------
 
-EMAIL_URL = env_str("EMAIL_URL", "consolemail://")
+# Development prints every mail (verification links, password resets) to the console of
+# `make run`. Production must say where mail goes: without it sign-up mails would vanish.
+EMAIL_URL = env_str("EMAIL_URL", "" if IS_PRODUCTION else "console://")
+if not EMAIL_URL:
+    raise ImproperlyConfigured(
+        "Production needs EMAIL_URL, e.g. smtp://user:pass@smtp.example.com:587/?tls=True"
+    )
 vars().update(dj_email_url.parse(EMAIL_URL))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "PodNex <no-reply@podnex.local>")
+# A mail server that stops answering fails the send (and the task retries) instead of
+# holding a worker; EMAIL_URL's ?timeout= wins.
+EMAIL_TIMEOUT = vars().get("EMAIL_TIMEOUT") or env_int("EMAIL_TIMEOUT", 15, minimum=1)
+# Notification mails (notifications app): retries of a mail server's transient refusals.
+NOTIFICATION_MAX_RETRIES = env_int("NOTIFICATION_MAX_RETRIES", 5, minimum=0)
+NOTIFICATION_RETRY_BACKOFF = env_int("NOTIFICATION_RETRY_BACKOFF", 30, minimum=0)  # seconds
 
 # --- API (Django REST Framework, drf-spectacular) -----------------------------------------
 
@@ -312,6 +369,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Swagger UI and Redoc from drf-spectacular-sidecar's static files: no CDN, works offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # hostVoice and guestVoice share one enum, computed from the configured providers.
     "ENUM_NAME_OVERRIDES": {
         "VoiceEnum": "podcasts.serializers.voice_choices",

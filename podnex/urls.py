@@ -15,12 +15,18 @@ api_v1 = [
     path("", include("apikeys.urls")),
     path("", include("billing.urls")),
     path("", include("webhooks_app.urls")),
+    path("", include("notifications.urls")),
     path("", include("sources.urls")),
 ]
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # Links of allauth's e-mails (HEADLESS_FRONTEND_URLS): the studio page finishes them.
+    path("account/verify-email/<str:key>", views.home, name="verify-email"),
+    path("account/password/reset/key/<str:key>", views.home, name="reset-password"),
+    path("account/signup", views.home, name="signup"),
     path("admin/", admin.site.urls),
+    path("", include("notifications.page_urls")),
     path("feeds/", include("podcasts.feed.public_urls")),
     path("api/auth/", include("allauth.headless.urls")),
     path("api/v1/", include(api_v1)),

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.services import quota_release, usage_charge
+from notifications import services as notify
 from podcasts import artwork, media, metrics, publisher, storage
 from podcasts.chapters import Chapter, chapters_of
 from podcasts.models import (
@@ -632,6 +633,12 @@ def _job_complete(*, podcast_id: str, job_id: str, episode: Episode, key: str) -
             lines_reused=episode.lines_reused,
         )
         podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_COMPLETED)
+        notify.episode_completed(
+            user_id=podcast.user_id,
+            podcast_id=podcast.id,
+            title=podcast.title,
+            duration_seconds=podcast.audio_duration,
+        )
         # Streams learn the final state at once (progress writes are published as they go).
         transaction.on_commit(lambda: publisher.status_publish(podcast_id=podcast_id))
 
@@ -661,6 +668,13 @@ def _job_fail(*, podcast_id: str, job_id: str, message: str) -> None:
             completed_at=now,
         )
         podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_FAILED)
+        notify.episode_failed(
+            user_id=podcast.user_id,
+            podcast_id=podcast.id,
+            title=podcast.title,
+            reason=message,
+            attempt=podcast.retry_count + 1,
+        )
         transaction.on_commit(lambda: publisher.status_publish(podcast_id=podcast_id))
 
 

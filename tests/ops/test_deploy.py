@@ -16,11 +16,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
-    environ = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    environ = {
+        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "EMAIL_URL")
+    }
     environ.update(
         PODNEX_ENV="production",
         SECRET_KEY="kD9#vQ2!mZ7@pL4$wR8^tY1&uI6*oP3(aS5)dF0-gH2+jK7=lX9%cV4",
         ALLOWED_HOSTS="api.podnex.example",
+        EMAIL_URL="smtp://mailer:secret@smtp.podnex.example:587/?tls=True",
         DJANGO_SETTINGS_MODULE="podnex.settings",
         **env,
     )
