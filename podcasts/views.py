@@ -332,15 +332,25 @@ def _parse_range(header: str | None, size: int):
     if first == "" and last == "":
         return None
     if first == "":
-        length = int(last)
+        length = _byte_position(last)
         if length == 0:
             return "unsatisfiable"
         return max(size - length, 0), size - 1
-    start = int(first)
-    end = min(int(last), size - 1) if last else size - 1
+    start = _byte_position(first)
+    end = min(_byte_position(last), size - 1) if last else size - 1
     if start >= size or start > end:
         return "unsatisfiable"
     return start, end
+
+
+_BEYOND_ANY_FILE = 10**18
+
+
+def _byte_position(digits: str) -> int:
+    """A Range number; any number of digits is valid, so past 18 (beyond any file we store,
+    and before Python's int() digit limit) it stands for "beyond the end"."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 18 else _BEYOND_ANY_FILE
 
 
 def _read_span(key: str, start: int, end: int, chunk: int = 64 * 1024):

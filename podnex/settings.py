@@ -77,6 +77,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Outermost: accepts or makes X-Request-ID, returns it, and times every request.
     "podnex.observability.RequestIdMiddleware",
+    # Any 4xx under /api/ that Django rendered as HTML gets the error shape.
+    "podnex.api.hostile.ApiErrorShapeMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -90,9 +92,14 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "podnex.api.middleware.RateLimitHeadersMiddleware",
 ]
-# Before the session, CSRF and auth middleware: an oversized body is refused unread.
+# Before the session, CSRF and auth middleware: NUL bytes (which PostgreSQL refuses) and
+# an oversized body are refused before anything looks at them.
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "podnex.api.hostile.HostileInputMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("podnex.api.hostile.HostileInputMiddleware") + 1,
     "podnex.api.middleware.RequestBodyLimitMiddleware",
 )
 MIDDLEWARE.insert(
@@ -508,6 +515,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = IS_PRODUCTION
 SECURE_HSTS_PRELOAD = IS_PRODUCTION
 SECURE_SSL_REDIRECT_EXEMPT = [r"^api/health", r"^metrics$"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# The browser auth API answers a CSRF refusal in the error shape (the admin keeps the page).
+CSRF_FAILURE_VIEW = "podnex.api.hostile.csrf_failure"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
