@@ -15,6 +15,7 @@ import dj_email_url
 from django.core.exceptions import ImproperlyConfigured
 
 from podnex.env import (
+    env_addresses,
     env_bool,
     env_choice,
     env_float,
@@ -168,6 +169,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Proxies ------------------------------------------------------------------------------
+
+# The one setting that decides which proxies are trusted: addresses/CIDRs whose
+# X-Forwarded-For and X-Forwarded-Proto count. The Procfile hands the same variable to
+# uvicorn (--forwarded-allow-ips), which resolves the client address and scheme; the app
+# (rate limits, /metrics allow-list, logs) then reads REMOTE_ADDR only. Default: none, so a
+# client's own X-Forwarded-For is never believed (uvicorn alone would trust loopback).
+FORWARDED_ALLOW_IPS = env_addresses("FORWARDED_ALLOW_IPS")
+if env_str("RATE_LIMIT_TRUSTED_PROXIES"):
+    raise ImproperlyConfigured("RATE_LIMIT_TRUSTED_PROXIES is gone: set FORWARDED_ALLOW_IPS")
+
 # --- Cache, broker ------------------------------------------------------------------------
 
 REDIS_URL = env_str("REDIS_URL")
@@ -289,8 +301,9 @@ REST_FRAMEWORK = {
         "apikeys.throttling.ApiKeyRateThrottle",
         "podnex.api.throttling.BurstRateThrottle",
     ],
-    # Proxies in front of the app whose X-Forwarded-For is trusted for the client IP.
-    "NUM_PROXIES": env_int("RATE_LIMIT_TRUSTED_PROXIES", 0, minimum=0),
+    # The client address is REMOTE_ADDR as uvicorn resolved it from trusted proxies
+    # (FORWARDED_ALLOW_IPS): X-Forwarded-For is never read a second time here.
+    "NUM_PROXIES": 0,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["podnex.api.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "podnex.api.errors.exception_handler",
@@ -509,11 +522,13 @@ USE_TZ = True
 SESSION_COOKIE_SECURE = IS_PRODUCTION
 CSRF_COOKIE_SECURE = IS_PRODUCTION
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", IS_PRODUCTION)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# No SECURE_PROXY_SSL_HEADER: uvicorn takes the scheme from X-Forwarded-Proto of trusted
+# proxies only (FORWARDED_ALLOW_IPS); Django would take it from anyone.
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if IS_PRODUCTION else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = IS_PRODUCTION
 SECURE_HSTS_PRELOAD = IS_PRODUCTION
-SECURE_SSL_REDIRECT_EXEMPT = [r"^api/health", r"^metrics$"]
+# Load balancers probe health and scrape metrics over plain HTTP, without X-Forwarded-Proto.
+SECURE_REDIRECT_EXEMPT = [r"^api/health(/|$)", r"^metrics$"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # The browser auth API answers a CSRF refusal in the error shape (the admin keeps the page).
 CSRF_FAILURE_VIEW = "podnex.api.hostile.csrf_failure"
