@@ -48,7 +48,15 @@ PUBLIC_BASE_URL = env_str("BETTER_AUTH_URL", env_str("PUBLIC_BASE_URL", "http://
 PUBLIC_BASE_URL = PUBLIC_BASE_URL.rstrip("/")
 FRONTEND_URL = env_str("FRONTEND_URL", "http://localhost:3000").rstrip("/")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["*"] if not IS_PRODUCTION else [])
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [FRONTEND_URL, PUBLIC_BASE_URL])
+# Browser origins trusted by default (CSRF, CORS): in production only the URLs someone set;
+# the development defaults (localhost:3000, 127.0.0.1:8000) must never be let in there.
+_FRONTEND_ORIGINS = [FRONTEND_URL] if env_str("FRONTEND_URL") or not IS_PRODUCTION else []
+_API_ORIGINS = (
+    [PUBLIC_BASE_URL]
+    if env_str("BETTER_AUTH_URL") or env_str("PUBLIC_BASE_URL") or not IS_PRODUCTION
+    else []
+)
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", _FRONTEND_ORIGINS + _API_ORIGINS)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -537,7 +545,7 @@ X_FRAME_OPTIONS = "DENY"
 
 # --- CORS (django-cors-headers): the frontend, plus any extra origins listed ---------------
 
-CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [FRONTEND_URL])
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", _FRONTEND_ORIGINS)
 CORS_ALLOW_CREDENTIALS = True
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_HEADERS = (

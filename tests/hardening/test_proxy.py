@@ -9,38 +9,7 @@ import requests
 from django.core.exceptions import ImproperlyConfigured
 
 from podnex.env import env_addresses
-from tests.hardening.servers import procfile_web, sqlite_or_postgres_url, subprocess_env
-
-PRODUCTION = {
-    "PODNEX_ENV": "production",
-    "SECRET_KEY": "a-production-secret-key-of-more-than-32-characters",
-    "ALLOWED_HOSTS": "127.0.0.1",
-    "EMAIL_URL": "console://",
-    "FRONTEND_URL": "https://app.example.com",
-    "LOG_LEVEL": "WARNING",
-}
-
-
-@pytest.fixture
-def web(tmp_path, transactional_db):
-    started = []
-
-    def start(**env):
-        base_env = subprocess_env(
-            DATABASE_URL=sqlite_or_postgres_url(),
-            REDIS_URL="",  # rate-limit counters in the process: nothing carried over
-            RATE_LIMIT_MAX_REQUESTS="100000",
-            **env,
-        )
-        if "FORWARDED_ALLOW_IPS" not in env:
-            base_env.pop("FORWARDED_ALLOW_IPS", None)
-        process, base = procfile_web(tmp_path, env=base_env)
-        started.append(process)
-        return base
-
-    yield start
-    for process in started:
-        process.stop()
+from tests.hardening.conftest import PRODUCTION
 
 
 def remaining(base: str, forwarded_for: str) -> int:
@@ -68,7 +37,9 @@ def test_a_trusted_proxys_x_forwarded_for_names_the_client(web):
 
 
 def test_production_answers_plain_http_health_probes_and_redirects_the_api(web):
-    base = web(**PRODUCTION, FORWARDED_ALLOW_IPS="127.0.0.1")
+    base = web(
+        **PRODUCTION, FRONTEND_URL="https://app.example.com", FORWARDED_ALLOW_IPS="127.0.0.1"
+    )
     for path in ["/api/health", "/api/health/db"]:
         response = requests.get(f"{base}{path}", allow_redirects=False, timeout=10)
         assert response.status_code in (200, 503), (path, response.status_code)
