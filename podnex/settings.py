@@ -268,6 +268,8 @@ ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = False
 # Verifying from the session that signed up finishes that sign-up (allauth checks the session).
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+# Checks every sign-up runs, headless included (the password against the submitted e-mail).
+ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupChecks"
 HEADLESS_ONLY = True
 HEADLESS_CLIENTS = ("browser", "app")
 HEADLESS_FRONTEND_URLS = {
