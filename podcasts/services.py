@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.services import quota_release, quota_reserve
+from podcasts import storage
 from podcasts.models import (
     ACTIVE_STATUSES,
     JobStatus,
@@ -116,6 +117,16 @@ def podcast_delete(*, user, podcast_id: str) -> None:
             _cancel_locked(podcast, now=now)
         podcast.deleted_at = now
         podcast.save()
+        if podcast.audio_url:
+            # Deleted means gone: a presigned S3 link cannot be revoked, but its object can.
+            transaction.on_commit(lambda key=podcast.audio_url: _audio_forget(key))
+
+
+def _audio_forget(key: str) -> None:
+    try:
+        storage.audio_delete(key=key)
+    except Exception:  # noqa: BLE001 - the daily cleanup deletes it later; the delete stands
+        logger.exception("could not delete the audio of a deleted podcast: %s", key)
 
 
 def podcast_cancel(*, podcast_id: str) -> bool:

@@ -296,7 +296,8 @@ class AudioFileView(View):
             return JsonResponse(error_body("This link has expired", "link_expired"), status=410)
         except storage.LinkInvalid:
             return JsonResponse(error_body("Not found", "not_found"), status=404)
-        if not default_storage.exists(key):
+        if not selectors.podcast_audio_is_served(key=key) or not default_storage.exists(key):
+            # Deleted (or replaced) means gone, even for a link signed a minute ago.
             return JsonResponse(error_body("Not found", "not_found"), status=404)
         size = default_storage.size(key)
         content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"

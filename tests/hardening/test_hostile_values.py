@@ -14,8 +14,10 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from podcasts import storage
+from podcasts.models import PodcastStatus
 from tests.billing.conftest import signed_headers, webhook_key  # noqa: F401 - fixture
-from tests.factories import UserFactory
+from tests.factories import PodcastFactory, UserFactory
 
 HOSTILE = [
     "abc%00def",
@@ -168,11 +170,12 @@ def test_a_csrf_failure_on_the_browser_auth_api_answers_the_error_shape(db):
 
 
 @pytest.fixture
-def audio_link(settings, tmp_path):
-    from podcasts import storage
-
-    storage.audio_upload(key="audio/u/p.mp3", data=b"0123456789" * 10)
-    return storage.audio_signed_url(key="audio/u/p.mp3", filename="p.mp3").url
+def audio_link(owner):
+    podcast = PodcastFactory(user=owner, status=PodcastStatus.COMPLETED)
+    key = storage.audio_key(user_id=owner.id, podcast_id=podcast.id)
+    podcast.audio_url = storage.audio_upload(key=key, data=b"0123456789" * 10)
+    podcast.save()
+    return storage.audio_signed_url(key=key, filename="p.mp3").url
 
 
 @pytest.mark.parametrize(
