@@ -8,6 +8,7 @@ DODO_PAYMENTS_API_KEY or SENTRY_DSN switches each part to the real engine.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -75,6 +76,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.headless",
     "allauth.usersessions",
+    "axes",
     "accounts",
     "podcasts",
     "billing",
@@ -100,6 +102,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "podnex.api.middleware.RateLimitHeadersMiddleware",
+    # After authentication: turns a lockout found while logging in into a 429.
+    "axes.middleware.AxesMiddleware",
 ]
 # Before the session, CSRF and auth middleware: NUL bytes (which PostgreSQL refuses) and
 # an oversized body are refused before anything looks at them.
@@ -248,6 +252,8 @@ CELERY_DB_REUSE_MAX = 1000
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked account or address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -278,6 +284,22 @@ HEADLESS_FRONTEND_URLS = {
     "account_signup": f"{FRONTEND_URL}/account/signup",
 }
 HEADLESS_SERVE_SPECIFICATION = True
+
+# Login brute force (django-axes): every way to log in (auth API, admin, password-reset key)
+# counts failures per account and per IP address; either reaching the limit locks for the
+# cool-off. Counters live in the database (axes' AccessAttempt), shared by every process.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(seconds=env_int("LOGIN_LOCKOUT_SECONDS", 900, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USE_ATTEMPT_EXPIRATION = True  # each failure ages out after the cool-off on its own
+# A success does not wipe the address's count: an attacker could log into an account of
+# their own between guesses at others.
+AXES_RESET_ON_SUCCESS = False
+AXES_USERNAME_CALLABLE = "accounts.lockout.client_username"
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.locked_out"
+AXES_DISABLE_ACCESS_LOG = True  # no row per successful login
+AXES_VERBOSE = False
 
 # --- E-mail -------------------------------------------------------------------------------
 

@@ -16,6 +16,8 @@ api_v1 = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("admin/", admin.site.urls),
+    # Ours first: password reset by key, counted against the login lockout (accounts.lockout).
+    path("api/auth/", include("accounts.auth_urls")),
     path("api/auth/", include("allauth.headless.urls")),
     path("api/v1/", include(api_v1)),
     path("api/health", health.health, name="health"),
