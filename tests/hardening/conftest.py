@@ -34,6 +34,7 @@ def web(tmp_path, transactional_db):
         started.append(process)
         return base
 
+    start.processes = started
     yield start
     for process in started:
         process.stop()
