@@ -23,6 +23,7 @@ from podcasts.models import (
     PodcastJob,
     PodcastStatus,
 )
+from podcasts.pipeline.generate import job_fail
 from podnex.api.errors import Conflict, NotFound
 from webhooks_app import services as webhooks
 from webhooks_app.models import WebhookEvent
@@ -224,3 +225,60 @@ def podcast_jobs_requeue_stale(*, now: datetime | None = None, limit: int = 500)
     if requeued:
         logger.warning("re-enqueued %d podcasts whose jobs waited too long", requeued)
     return requeued
+
+
+# The note a job superseded by the sweeper carries; the podcast is re-run once, not twice.
+WORKER_LOST = "Worker lost"
+
+
+def podcast_jobs_recover_stuck(*, now: datetime | None = None, limit: int = 500) -> int:
+    """The beat task's second half: a podcast PROCESSING without progress (its `updatedAt`,
+    written at every step) for PODCAST_PROCESSING_STALE_SECONDS lost its worker in a way
+    the broker did not redeliver. Its job is marked FAILED; the podcast runs once more on a
+    new job (its quota reservation stands), or, if the sweeper already did that once, fails
+    for good (the reservation is released, nothing is charged). Charged at most once: a
+    superseded worker that wakes up stops at its next step, and completing requires the
+    job to be the live one (`podcast_generate`). Returns how many podcasts were handled."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.PODCAST_PROCESSING_STALE_SECONDS)
+    podcast_ids = list(
+        Podcast.objects.filter(
+            status=PodcastStatus.PROCESSING, updated_at__lt=cutoff, deleted_at__isnull=True
+        ).values_list("id", flat=True)[:limit]
+    )
+    for podcast_id in podcast_ids:
+        _podcast_recover(podcast_id=podcast_id, cutoff=cutoff, now=now)
+    if podcast_ids:
+        logger.warning("recovered %d podcasts whose workers were lost", len(podcast_ids))
+    return len(podcast_ids)
+
+
+def _podcast_recover(*, podcast_id: str, cutoff: datetime, now: datetime) -> None:
+    with transaction.atomic():
+        # Lock: the worker (if alive after all) writes progress under this lock's row;
+        # either it moved on (updated_at is fresh, we leave it) or we supersede it first.
+        podcast = Podcast.objects.select_for_update().filter(id=podcast_id).first()
+        if podcast is None or podcast.status != PodcastStatus.PROCESSING:
+            return
+        if podcast.updated_at >= cutoff or podcast.deleted_at:
+            return
+        silent = int((now - podcast.updated_at).total_seconds())
+        already_rerun = podcast.jobs.filter(error__startswith=WORKER_LOST).exists()
+        stuck = list(podcast.jobs.filter(status__in=ACTIVE_STATUSES))
+        if already_rerun:
+            message = f"{WORKER_LOST} twice: no progress for {silent} s; giving up"
+            for job in stuck:
+                job_fail(podcast_id=podcast.id, job_id=job.job_id, message=message)
+            if not stuck:  # no live job row at all: fail the podcast alone
+                job_fail(podcast_id=podcast.id, job_id="", message=message)
+            return
+        PodcastJob.objects.filter(id__in=[job.id for job in stuck]).update(
+            status=JobStatus.FAILED,
+            completed_at=now,
+            error=f"{WORKER_LOST}: no progress for {silent} s; sent again",
+        )
+        podcast.status = PodcastStatus.QUEUED
+        podcast.progress = 0
+        podcast.current_step = "Queued again: its worker was lost"
+        podcast.save()
+        _job_enqueue(podcast)

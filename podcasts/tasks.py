@@ -30,6 +30,7 @@ def podcast_generate_task(self, podcast_id: str, job_id: str) -> None:
 
 @shared_task(name="podcasts.requeue_stale")
 def podcast_jobs_requeue_stale_task() -> int:
-    from podcasts.services import podcast_jobs_requeue_stale
+    """Queued jobs whose message was lost, and running jobs whose worker was lost."""
+    from podcasts.services import podcast_jobs_recover_stuck, podcast_jobs_requeue_stale
 
-    return podcast_jobs_requeue_stale()
+    return podcast_jobs_requeue_stale() + podcast_jobs_recover_stuck()

@@ -370,6 +370,10 @@ PODCAST_TASK_MAX_RETRIES = env_int("PODCAST_TASK_MAX_RETRIES", 3, minimum=0)
 # A job still QUEUED after this long is sent again by the beat sweeper (its message was
 # lost, e.g. the broker was down at creation). Longer than the queue's normal wait.
 PODCAST_QUEUE_STALE_SECONDS = env_int("PODCAST_QUEUE_STALE_SECONDS", 900, minimum=10)
+# A job PROCESSING without progress (the podcast's updatedAt, written at every step) this
+# long lost its worker beyond the broker's redelivery: the sweeper re-runs it once, then
+# fails it. Longer than any step's silence (a script call with its retries).
+PODCAST_PROCESSING_STALE_SECONDS = env_int("PODCAST_PROCESSING_STALE_SECONDS", 1800, minimum=60)
 PODCAST_TASK_RETRY_BACKOFF = env_int("PODCAST_TASK_RETRY_BACKOFF", 10, minimum=0)  # seconds
 AUDIO_ARTIST = env_str("AUDIO_ARTIST", "PodNex")
 

@@ -209,13 +209,13 @@ def podcast_generate(*, podcast_id: str, job_id: str, final_attempt: bool = True
     except ProviderError as exc:
         metrics.provider_error_observe(job_id=job_id, permanent=exc.permanent)
         if exc.permanent or final_attempt:
-            _job_fail(podcast_id=podcast_id, job_id=job_id, message=exc.message)
+            job_fail(podcast_id=podcast_id, job_id=job_id, message=exc.message)
         else:
             _job_note_retry(job_id=job_id, message=exc.message)
             raise TransientJobError(exc.message) from exc
     except Exception as exc:  # noqa: BLE001 - a bug must still end the job, not leave it hanging
         logger.exception("podcast %s job %s crashed", podcast_id, job_id)
-        _job_fail(podcast_id=podcast_id, job_id=job_id, message=f"Internal error: {exc}")
+        job_fail(podcast_id=podcast_id, job_id=job_id, message=f"Internal error: {exc}")
 
 
 def _request_of(podcast: Podcast) -> EpisodeRequest:
@@ -276,7 +276,11 @@ class _ProgressTracker:
         ).update(progress=percent, current_step=step, updated_at=timezone.now())
         if not updated:
             raise JobCancelled()
-        PodcastJob.objects.filter(job_id=self.job_id).update(progress=percent, current_step=step)
+        live = PodcastJob.objects.filter(job_id=self.job_id, status=JobStatus.PROCESSING).update(
+            progress=percent, current_step=step
+        )
+        if not live:
+            raise JobCancelled()  # superseded: the sweeper gave up on this worker
         events.progress_publish(
             podcast_id=self.podcast_id, job_id=self.job_id, percent=percent, step=step
         )
@@ -287,7 +291,8 @@ def _job_complete(*, podcast_id: str, job_id: str, episode: Episode, key: str) -
     with transaction.atomic():
         # Lock: a delete racing the last step either wins (we drop the audio) or waits.
         podcast = Podcast.objects.select_for_update().get(id=podcast_id)
-        if podcast.status != PodcastStatus.PROCESSING or podcast.deleted_at:
+        live = PodcastJob.objects.filter(job_id=job_id, status=JobStatus.PROCESSING).exists()
+        if podcast.status != PodcastStatus.PROCESSING or podcast.deleted_at or not live:
             transaction.on_commit(lambda: storage.audio_delete(key=key))
             raise JobCancelled()
         podcast.title = podcast.title or episode.title
@@ -312,7 +317,7 @@ def _job_complete(*, podcast_id: str, job_id: str, episode: Episode, key: str) -
         webhooks.podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_COMPLETED)
 
 
-def _job_fail(*, podcast_id: str, job_id: str, message: str) -> None:
+def job_fail(*, podcast_id: str, job_id: str, message: str) -> None:
     now = timezone.now()
     with transaction.atomic():
         podcast = Podcast.objects.select_for_update().filter(id=podcast_id).first()
