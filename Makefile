@@ -6,6 +6,8 @@ export PATH := $(BIN):$(PATH)
 PORT ?= 8000
 # Links the API hands out (download URLs) point at the port this run serves.
 export BETTER_AUTH_URL ?= http://127.0.0.1:$(PORT)
+# Web and worker processes add up their Prometheus counters in this folder (emptied below).
+METRICS_DIR := $(abspath var/prometheus)
 
 .PHONY: run test install lint format bench clean
 
@@ -22,11 +24,17 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py demo_user
+	rm -rf $(METRICS_DIR) && mkdir -p $(METRICS_DIR)
 	@echo "PodNex on http://127.0.0.1:$(PORT)  (API docs: /api/docs/, admin: /admin/)"
-	$(BIN)/honcho start --port $(PORT)
+	PROMETHEUS_MULTIPROC_DIR=$(METRICS_DIR) $(BIN)/honcho start --port $(PORT)
+
+# The layers (pyproject.toml [tool.importlinter]) are checked before the tests. Locally the
+# test database is kept between runs (--reuse-db); CI (CI set) always builds a fresh one.
+REUSE_DB := $(if $(CI),,--reuse-db)
 
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest $(REUSE_DB) $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,5 +1,7 @@
 from allauth.account.adapter import DefaultAccountAdapter
 
+from billing.services import subscription_for
+
 
 class AccountAdapter(DefaultAccountAdapter):
     """Sign-up side effects: every new user starts on the FREE plan."""
@@ -7,7 +9,5 @@ class AccountAdapter(DefaultAccountAdapter):
     def save_user(self, request, user, form, commit=True):
         user = super().save_user(request, user, form, commit=commit)
         if commit:
-            from billing.services import subscription_for
-
             subscription_for(user=user)
         return user

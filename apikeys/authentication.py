@@ -18,7 +18,7 @@ from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 
-from apikeys import keys
+from apikeys import keys, selectors, services
 
 
 class InvalidApiKey(exceptions.AuthenticationFailed):
@@ -38,9 +38,6 @@ class ApiKeyAuthentication(BaseAuthentication):
         raw_key = self.presented_key(request)
         if raw_key is None:
             return None
-        # Imported here: DRF imports this module while podnex.api.errors is still loading.
-        from apikeys import selectors, services
-
         digest = keys.key_digest(raw_key)
         api_key = selectors.api_key_by_digest(digest=digest)
         well_formed = keys.key_is_well_formed(raw_key)

@@ -7,6 +7,7 @@ from rest_framework.permissions import BasePermission
 
 from apikeys.models import ApiKey
 from apikeys.scopes import required_scope
+from podnex.api.errors import Forbidden
 
 
 class ApiKeyScopePermission(BasePermission):
@@ -14,9 +15,6 @@ class ApiKeyScopePermission(BasePermission):
         api_key = request.auth
         if not isinstance(api_key, ApiKey):
             return True  # a signed-in session has every scope
-        # Imported here: DRF imports this module while podnex.api.errors is still loading.
-        from podnex.api.errors import Forbidden
-
         scope = required_scope(view, request.method)
         if scope is None:
             raise Forbidden(

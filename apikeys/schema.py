@@ -11,6 +11,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 
 from apikeys.scopes import SCOPES, required_scope
+from podnex.api.throttling import FixedWindowThrottle
 
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
@@ -84,8 +85,6 @@ class AutoSchema(SpectacularAutoSchema):
 
 
 def _rate_limited(view) -> bool:
-    from podnex.api.throttling import FixedWindowThrottle
-
     return any(isinstance(t, FixedWindowThrottle) for t in view.get_throttles())
 
 

@@ -91,6 +91,12 @@ def api_key_revoke(*, user, api_key_id: str) -> ApiKey:
     return api_key
 
 
+def api_keys_purge_expired(*, now: datetime | None = None) -> int:
+    """The daily cleanup's part for keys: delete keys past their expiry. Returns how many."""
+    _, deleted = ApiKey.objects.filter(expires_at__lt=now or timezone.now()).delete()
+    return deleted.get(ApiKey._meta.label, 0)
+
+
 def _own_key(*, user, api_key_id: str, lock: bool = False) -> ApiKey:
     queryset = ApiKey.objects.filter(user=user)
     if lock:

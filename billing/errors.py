@@ -1,4 +1,4 @@
-"""Billing's domain errors, rendered by podnex.api.errors.exception_handler."""
+"""Billing's domain errors, rendered by podnex.api.handlers.exception_handler."""
 
 from __future__ import annotations
 

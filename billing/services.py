@@ -1,5 +1,6 @@
-"""Billing rules: the subscription of a user, quota that cannot be raced, usage, the monthly
-reset, and Dodo Payments (checkout, plan change, portal, cancel, inbound webhooks).
+"""Billing rules: the subscription of a user, quota that cannot be raced, usage and the
+monthly reset. Dodo Payments lives beside it: billing.checkout (checkout, plan change,
+portal, cancel) and billing.dodo_webhooks (inbound events).
 
 Quota works in three steps, each keyed by podcast id so that any step may run twice:
 - `quota_reserve` (inside the transaction that queues a podcast) checks
@@ -17,28 +18,23 @@ import calendar
 import logging
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
-from billing import dodo
-from billing.errors import PaymentProviderFailed, PaymentsUnavailable, PlanLimitReached
+from billing.errors import PlanLimitReached
 from billing.models import (
-    DodoWebhookEvent,
     Subscription,
     SubscriptionPlan,
     SubscriptionStatus,
     UsageRecord,
     UsageReservation,
 )
-from billing.plans import PAID_PLANS, plan_for_product, plan_limits, product_id_for
-from podnex.api.errors import Conflict, InvalidInput, NotFound
+from billing.plans import plan_limits
+from podnex import durations
 
 logger = logging.getLogger(__name__)
 
@@ -110,9 +106,7 @@ def quota_held(subscription: Subscription) -> Held:
 
 def estimated_minutes(duration: str) -> int:
     """Minutes a queued podcast holds until its real length is known."""
-    if duration == "LONG":
-        return settings.ESTIMATED_MINUTES_LONG
-    return settings.ESTIMATED_MINUTES_SHORT
+    return durations.estimated_minutes(duration)
 
 
 def quota_reserve(*, user, podcast_id: str, duration: str) -> UsageReservation:
@@ -238,7 +232,7 @@ def _usage_reset_locked(subscription: Subscription, *, now: datetime) -> None:
     )
     if subscription.plan != SubscriptionPlan.FREE and paid_period_over:
         # A cancelled plan's limits held until its period ended; now it is FREE again.
-        _downgrade_to_free(subscription)
+        subscription_downgrade_to_free(subscription)
     anchor = subscription.usage_reset_date
     months = 1
     while add_months(anchor, months) <= now:  # catch up after downtime: next date is ahead
@@ -253,7 +247,7 @@ def _usage_reset_locked(subscription: Subscription, *, now: datetime) -> None:
     subscription.save()
 
 
-def _downgrade_to_free(subscription: Subscription) -> None:
+def subscription_downgrade_to_free(subscription: Subscription) -> None:
     limits = plan_limits(SubscriptionPlan.FREE)
     subscription.plan = SubscriptionPlan.FREE
     subscription.status = SubscriptionStatus.ACTIVE
@@ -264,7 +258,7 @@ def _downgrade_to_free(subscription: Subscription) -> None:
     subscription.cancel_at_period_end = False
 
 
-def _apply_plan_limits(subscription: Subscription) -> None:
+def plan_limits_apply(subscription: Subscription) -> None:
     """A plan's limits apply while it is paid for; past due or incomplete falls back to
     FREE limits until Dodo says it is active again."""
     plan = subscription.plan
@@ -273,294 +267,3 @@ def _apply_plan_limits(subscription: Subscription) -> None:
     limits = plan_limits(plan)
     subscription.monthly_podcast_limit = limits.podcasts
     subscription.monthly_minutes_limit = limits.minutes
-
-
-# --- Dodo Payments: checkout, plan change, portal, cancel ----------------------------------
-
-
-@dataclass(frozen=True)
-class UpgradeResult:
-    mode: str  # "checkout" (new subscription) | "plan_change" (existing one changed)
-    checkout_url: str | None
-    plan: str
-
-
-def _has_running_paid_subscription(subscription: Subscription) -> bool:
-    return (
-        bool(subscription.dodo_subscription_id)
-        and subscription.plan in PAID_PLANS
-        and subscription.status != SubscriptionStatus.CANCELLED
-    )
-
-
-def subscription_upgrade(*, user, plan: str) -> UpgradeResult:
-    """Start paying for `plan`: a hosted checkout for a new subscription, or Dodo's
-    change-plan call for a user who already pays. The local plan changes when Dodo's
-    webhook confirms it, never on the strength of this request alone."""
-    if plan not in PAID_PLANS:
-        raise InvalidInput("Choose a paid plan: starter, pro or business", code="invalid_plan")
-    product_id = product_id_for(plan)
-    if not dodo.is_configured() or not product_id:
-        raise PaymentsUnavailable(f"Payments for the {plan.lower()} plan are not configured")
-    subscription = subscription_for(user=user)
-    metadata = {"userId": str(user.id), "plan": plan}
-    try:
-        if _has_running_paid_subscription(subscription):
-            if subscription.plan == plan:
-                raise Conflict(
-                    f"You are already on the {plan.lower()} plan", code="already_on_plan"
-                )
-            link = dodo.subscription_change_plan(
-                subscription_id=subscription.dodo_subscription_id,
-                product_id=product_id,
-                metadata=metadata,
-            )
-            return UpgradeResult(mode="plan_change", checkout_url=link, plan=plan)
-        if subscription.dodo_customer_id:
-            customer = {"customer_id": subscription.dodo_customer_id}
-        else:
-            customer = {"email": user.email, "name": user.name or user.email}
-        url = dodo.checkout_create(
-            product_id=product_id,
-            customer=customer,
-            metadata=metadata,
-            return_url=settings.DODO_PAYMENTS_RETURN_URL,
-        )
-        return UpgradeResult(mode="checkout", checkout_url=url, plan=plan)
-    except dodo.PaymentsNotConfigured as exc:
-        raise PaymentsUnavailable(exc.message) from exc
-    except dodo.PaymentProviderError as exc:
-        logger.warning("Dodo upgrade for user %s failed: %s", user.id, exc.message)
-        raise PaymentProviderFailed(exc.message) from exc
-
-
-def billing_portal_link(*, user) -> str:
-    subscription = subscription_for(user=user)
-    if not subscription.dodo_customer_id:
-        raise NotFound(
-            "No billing account yet: the customer portal opens after a first paid checkout",
-            code="no_billing_customer",
-        )
-    try:
-        return dodo.portal_link(customer_id=subscription.dodo_customer_id)
-    except dodo.PaymentsNotConfigured as exc:
-        raise PaymentsUnavailable(exc.message) from exc
-    except dodo.PaymentProviderError as exc:
-        raise PaymentProviderFailed(exc.message) from exc
-
-
-def subscription_cancel(*, user) -> Subscription:
-    """Cancel at the end of the period: the plan's limits hold until then (the reset task
-    moves the subscription to FREE once the period is over). Calling it again is a no-op."""
-    subscription = subscription_for(user=user)
-    if not _has_running_paid_subscription(subscription):
-        raise Conflict("There is no paid subscription to cancel", code="no_paid_subscription")
-    if subscription.cancel_at_period_end:
-        return subscription
-    try:
-        dodo.subscription_cancel_at_period_end(subscription_id=subscription.dodo_subscription_id)
-    except dodo.PaymentsNotConfigured as exc:
-        raise PaymentsUnavailable(exc.message) from exc
-    except dodo.PaymentProviderError as exc:
-        raise PaymentProviderFailed(exc.message) from exc
-    Subscription.objects.filter(pk=subscription.pk).update(
-        cancel_at_period_end=True, updated_at=timezone.now()
-    )
-    subscription.refresh_from_db()
-    return subscription
-
-
-# --- Dodo Payments: inbound webhooks -------------------------------------------------------
-
-SUBSCRIPTION_EVENTS = {
-    "subscription.active",
-    "subscription.renewed",
-    "subscription.on_hold",
-    "subscription.failed",
-    "subscription.cancelled",
-    "subscription.expired",
-    "subscription.plan_changed",
-    "subscription.updated",
-}
-PAYMENT_EVENTS = {"payment.succeeded", "payment.failed"}
-
-_DODO_STATUS = {
-    "active": SubscriptionStatus.ACTIVE,
-    "pending": SubscriptionStatus.INCOMPLETE,
-    "on_hold": SubscriptionStatus.PAST_DUE,
-    "past_due": SubscriptionStatus.PAST_DUE,
-    "failed": SubscriptionStatus.PAST_DUE,
-    "paused": SubscriptionStatus.PAST_DUE,
-    "cancelled": SubscriptionStatus.CANCELLED,
-}
-
-# A renewal within this much of our own reset date is the same period boundary.
-_RENEWAL_SLACK = timedelta(days=1)
-
-
-def dodo_webhook_receive(*, webhook_id: str, payload: dict[str, Any]) -> DodoWebhookEvent | None:
-    """Apply one verified delivery, once per `webhook-id`. Returns None for a duplicate.
-
-    An exception from a handler propagates (the caller answers 5xx so Dodo retries) and
-    rolls back everything, including the record of the delivery."""
-    event_type = str(payload.get("type") or "")
-    data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
-    event_at = _parse_time(payload.get("timestamp"))
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                event = DodoWebhookEvent.objects.create(
-                    webhook_id=webhook_id,
-                    event_type=event_type,
-                    event_at=event_at,
-                    payload=payload,
-                    outcome="received",
-                )
-        except IntegrityError:
-            # Dodo retried a delivery we already applied (or two copies raced: the second
-            # waited on the unique index until the first committed).
-            return None
-        outcome, subscription = _dodo_event_apply(event_type, data, event_at)
-        event.outcome = outcome
-        event.subscription = subscription
-        event.save(update_fields=["outcome", "subscription"])
-    logger.info("Dodo %s %s: %s", event_type, webhook_id, outcome)
-    return event
-
-
-def _dodo_event_apply(
-    event_type: str, data: dict[str, Any], event_at: datetime | None
-) -> tuple[str, Subscription | None]:
-    if event_type in PAYMENT_EVENTS:
-        # Kept as the delivery record (amount, status, ids live in the payload).
-        return "recorded", _subscription_of_event(data, lock=False)
-    if event_type not in SUBSCRIPTION_EVENTS:
-        return "ignored_type", None
-    subscription = _subscription_of_event(data, lock=True)
-    if subscription is None:
-        logger.warning(
-            "Dodo %s for an unknown subscription: %s", event_type, data.get("subscription_id")
-        )
-        return "ignored_unknown_subscription", None
-    dodo_id = data.get("subscription_id")
-    if (
-        subscription.dodo_subscription_id
-        and dodo_id != subscription.dodo_subscription_id
-        and event_type != "subscription.active"
-    ):
-        # About a subscription the user no longer has (a new one replaced it).
-        return "ignored_other_subscription", subscription
-    if subscription.dodo_event_at and event_at and event_at < subscription.dodo_event_at:
-        # Delivered out of order: newer state is already applied.
-        return "ignored_stale", subscription
-    now = timezone.now()
-    if event_type == "subscription.expired" or data.get("status") == "expired":
-        _downgrade_to_free(subscription)
-        subscription.current_period_start = add_months(subscription.usage_reset_date, -1)
-        subscription.current_period_end = subscription.usage_reset_date
-    else:
-        previous_reset = subscription.usage_reset_date
-        if not _sync_from_dodo(subscription, data):
-            return "ignored_unknown_product", subscription
-        if event_type in ("subscription.active", "subscription.renewed"):
-            subscription.status = SubscriptionStatus.ACTIVE
-        elif event_type in ("subscription.on_hold", "subscription.failed"):
-            subscription.status = SubscriptionStatus.PAST_DUE
-        elif event_type == "subscription.cancelled":
-            subscription.status = SubscriptionStatus.CANCELLED
-            subscription.cancel_at_period_end = True
-            subscription.cancelled_at = _parse_time(data.get("cancelled_at")) or event_at or now
-        if event_type == "subscription.renewed":
-            period_start = _parse_time(data.get("previous_billing_date"))
-            # Our hourly reset may have got there first (the renewal arrived late): reset
-            # only if this period's usage has not been reset yet.
-            if period_start is None or previous_reset <= period_start + _RENEWAL_SLACK:
-                subscription.current_podcast_count = 0
-                subscription.current_minutes_used = 0
-        if subscription.status != SubscriptionStatus.CANCELLED:
-            subscription.cancelled_at = None
-        _apply_plan_limits(subscription)
-        if (
-            subscription.status == SubscriptionStatus.CANCELLED
-            and subscription.current_period_end <= now
-        ):
-            _downgrade_to_free(subscription)
-    if event_at is not None:
-        subscription.dodo_event_at = event_at
-    subscription.save()
-    return "applied", subscription
-
-
-def _sync_from_dodo(subscription: Subscription, data: dict[str, Any]) -> bool:
-    """Copy Dodo's view of the subscription (plan, ids, period, cancel flag, status).
-    False when the product is none of ours."""
-    metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
-    plan = plan_for_product(data.get("product_id"))
-    if plan is None and metadata.get("plan") in PAID_PLANS:
-        plan = metadata["plan"]
-    if plan is None:
-        logger.error("Dodo product %r is not one of our plans", data.get("product_id"))
-        return False
-    subscription.plan = plan
-    subscription.dodo_product_id = data.get("product_id") or subscription.dodo_product_id
-    if data.get("subscription_id"):
-        subscription.dodo_subscription_id = data["subscription_id"]
-    customer_id = _customer_id(data)
-    if customer_id:
-        subscription.dodo_customer_id = customer_id
-    start = _parse_time(data.get("previous_billing_date"))
-    end = _parse_time(data.get("next_billing_date"))
-    if start:
-        subscription.current_period_start = start
-    if end:
-        subscription.current_period_end = end
-        subscription.usage_reset_date = end  # a paid plan's usage follows its billing cycle
-    if "cancel_at_next_billing_date" in data:
-        subscription.cancel_at_period_end = bool(data["cancel_at_next_billing_date"])
-    status = _DODO_STATUS.get(str(data.get("status") or ""))
-    if status:
-        subscription.status = status
-    return True
-
-
-def _customer_id(data: dict[str, Any]) -> str | None:
-    customer = data.get("customer")
-    if isinstance(customer, dict) and customer.get("customer_id"):
-        return str(customer["customer_id"])
-    return None
-
-
-def _subscription_of_event(data: dict[str, Any], *, lock: bool) -> Subscription | None:
-    """Find whose event this is: by Dodo subscription id, then the checkout's metadata
-    userId, then the Dodo customer id."""
-    from accounts.models import User
-
-    queryset = Subscription.objects.select_for_update() if lock else Subscription.objects
-    dodo_id = data.get("subscription_id")
-    if dodo_id:
-        found = queryset.filter(dodo_subscription_id=dodo_id).first()
-        if found:
-            return found
-    metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
-    user_id = metadata.get("userId")
-    if user_id:
-        user = User.objects.filter(id=str(user_id)).first()
-        if user is not None:
-            subscription = subscription_for(user=user)
-            return queryset.filter(pk=subscription.pk).first()
-    customer_id = _customer_id(data)
-    if customer_id:
-        return queryset.filter(dodo_customer_id=customer_id).first()
-    return None
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = parse_datetime(value)
-    except ValueError:
-        return None
-    if parsed is not None and timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed, UTC)
-    return parsed

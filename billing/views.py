@@ -11,7 +11,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
 from apikeys import scopes
-from billing import dodo, selectors, services
+from billing import checkout, dodo, dodo_webhooks, selectors
 from billing.models import DodoWebhookEvent
 from billing.serializers import (
     CurrentPeriodSerializer,
@@ -32,7 +32,7 @@ PROVIDER_ERRORS = {502: ErrorSerializer, 503: ErrorSerializer}
 
 def _upgrade(request):
     data = validated(PlanRequestSerializer, request.data)
-    result = services.subscription_upgrade(user=request.user, plan=data["plan"].upper())
+    result = checkout.subscription_upgrade(user=request.user, plan=data["plan"].upper())
     return ok(checkoutUrl=result.checkout_url, mode=result.mode, plan=result.plan.lower())
 
 
@@ -65,7 +65,7 @@ class SubscriptionView(APIView):
         },
     )
     def delete(self, request):
-        subscription = services.subscription_cancel(user=request.user)
+        subscription = checkout.subscription_cancel(user=request.user)
         return ok(subscription=selectors.subscription_summary(subscription))
 
 
@@ -108,7 +108,7 @@ class PortalView(APIView):
         },
     )
     def get(self, request):
-        return ok(portalUrl=services.billing_portal_link(user=request.user))
+        return ok(portalUrl=checkout.billing_portal_link(user=request.user))
 
 
 class UsageView(APIView):
@@ -206,7 +206,9 @@ class DodoWebhookView(APIView):
         payload = json.loads(body)
         if not isinstance(payload, dict):
             raise DomainError("Webhook payload must be a JSON object", code="invalid_payload")
-        event = services.dodo_webhook_receive(webhook_id=headers["webhook-id"], payload=payload)
+        event = dodo_webhooks.dodo_webhook_receive(
+            webhook_id=headers["webhook-id"], payload=payload
+        )
         return ok(received=True, duplicate=event is None)
 
 

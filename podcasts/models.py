@@ -61,6 +61,9 @@ class Podcast(models.Model):
     audio_duration = models.FloatField(null=True, blank=True)
     audio_size = models.IntegerField(null=True, blank=True)  # bytes
     transcript = models.JSONField(null=True, blank=True)  # [{speaker, text, start, end}]
+    # What the user should know about the episode: [{"code", "message"}], e.g. notes too
+    # short for the duration asked. Written by the script step.
+    warnings = models.JSONField(default=list, blank=True)
 
     host_voice = models.CharField(max_length=100, default="host")
     guest_voice = models.CharField(max_length=100, default="guest")

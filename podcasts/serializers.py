@@ -10,6 +10,7 @@ from podcasts.languages import LANGUAGES
 from podcasts.models import Podcast, PodcastDuration, PodcastStatus
 from podcasts.providers import registry
 from podnex.api.fields import DocumentedCharField, HttpUrlField, StrictCharField
+from webhooks_app.ssrf import UnsafeUrl, url_check
 
 DURATIONS = ["short", "long"]
 MAX_INSTRUCTIONS_CHARS = 1000
@@ -65,8 +66,6 @@ class PodcastCreateSerializer(serializers.Serializer):
         return code
 
     def validate_webhookUrl(self, value: str | None) -> str | None:
-        from webhooks_app.ssrf import UnsafeUrl, url_check
-
         try:
             return url_check(value) and value if value else value  # no private targets
         except UnsafeUrl as exc:
@@ -184,12 +183,18 @@ class TranscriptSegmentSerializer(serializers.Serializer):
     end = serializers.FloatField(help_text="seconds")
 
 
+class PodcastWarningSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="e.g. notes_too_short_for_duration")
+    message = serializers.CharField()
+
+
 class PodcastDetailSerializer(PodcastSummarySerializer):
     noteContent = serializers.CharField(source="note_content")
     transcript = TranscriptSegmentSerializer(many=True, allow_null=True)
+    warnings = PodcastWarningSerializer(many=True)
 
     class Meta(PodcastSummarySerializer.Meta):
-        fields = [*PodcastSummarySerializer.Meta.fields, "noteContent", "transcript"]
+        fields = [*PodcastSummarySerializer.Meta.fields, "noteContent", "transcript", "warnings"]
 
 
 class PodcastCreatedSerializer(serializers.Serializer):
@@ -208,6 +213,7 @@ class PodcastStatusSerializer(serializers.Serializer):
     currentStep = serializers.CharField(allow_null=True)
     error = serializers.CharField(allow_null=True)
     audioDuration = serializers.FloatField(allow_null=True, help_text="seconds")
+    warnings = PodcastWarningSerializer(many=True)
     updatedAt = serializers.DateTimeField()
 
 
@@ -219,6 +225,7 @@ def status_payload(podcast: Podcast) -> dict:
         "currentStep": podcast.current_step,
         "error": podcast.error,
         "audioDuration": podcast.audio_duration,
+        "warnings": podcast.warnings or [],
         "updatedAt": podcast.updated_at,
     }
 

@@ -6,6 +6,7 @@ Views, tasks, admin actions and commands all call these functions.
 from __future__ import annotations
 
 import logging
+import traceback
 import uuid
 from datetime import datetime, timedelta
 
@@ -14,28 +15,43 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.services import quota_release, quota_reserve
-from podcasts import storage
+from podcasts import publisher, storage
 from podcasts.models import (
     ACTIVE_STATUSES,
+    FINAL_STATUSES,
     JobStatus,
     Podcast,
     PodcastDuration,
     PodcastJob,
     PodcastStatus,
 )
-from podcasts.pipeline.generate import job_fail
+from podcasts.serializers import PodcastSummarySerializer
+from podnex import durations
 from podnex.api.errors import Conflict, NotFound
+from podnex.celery import app as celery_app
+from podnex.celery import task_send
 from webhooks_app import services as webhooks
 from webhooks_app.models import WebhookEvent
 
 logger = logging.getLogger(__name__)
 
+GENERATE_TASK = "podcasts.generate"
+
 
 def estimated_time(duration: str) -> int:
     """Seconds a job of this length usually takes, end to end."""
-    if duration == PodcastDuration.LONG:
-        return settings.ESTIMATED_TIME_LONG
-    return settings.ESTIMATED_TIME_SHORT
+    return durations.estimated_job_seconds(duration)
+
+
+def podcast_event_emit(*, podcast: Podcast, event: str) -> None:
+    """Tell the owner's webhooks (and the podcast's own webhookUrl) what happened, with the
+    podcast as the API shows it. Inside the caller's transaction; sent after it commits."""
+    webhooks.podcast_event_emit(
+        user_id=podcast.user_id,
+        event=event,
+        data=PodcastSummarySerializer(podcast).data,
+        webhook_url=podcast.webhook_url,
+    )
 
 
 def podcast_get(*, user, podcast_id: str) -> Podcast:
@@ -76,7 +92,7 @@ def podcast_create(
         )
         quota_reserve(user=user, podcast_id=podcast.id, duration=podcast.duration)
         job = _job_enqueue(podcast)
-        webhooks.podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_CREATED)
+        podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_CREATED)
     return podcast, job
 
 
@@ -150,15 +166,14 @@ def _cancel_locked(podcast: Podcast, *, now) -> None:
     active_jobs.update(status=JobStatus.CANCELLED, completed_at=now)
     quota_release(podcast_id=podcast.id)
     transaction.on_commit(lambda: _revoke(job_ids))
+    transaction.on_commit(lambda: publisher.status_publish(podcast_id=podcast.id))
 
 
 def _revoke(job_ids: list[str]) -> None:
     # A queued task is dropped by the worker; a running one notices at its next step.
-    from podnex.celery import app
-
     for job_id in job_ids:
         try:
-            app.control.revoke(job_id)
+            celery_app.control.revoke(job_id)
         except Exception:  # noqa: BLE001 - the broker may not support remote control
             pass
 
@@ -173,10 +188,8 @@ def _job_send(*, podcast_id: str, job_id: str) -> bool:
     """Publish the job. The podcast is already committed (QUEUED, quota reserved): if the
     broker is unreachable the request still answers, and `podcast_jobs_requeue_stale`
     sends the job once the broker is back."""
-    from podcasts.tasks import podcast_generate_task
-
     try:
-        podcast_generate_task.apply_async(args=[podcast_id, job_id], task_id=job_id)
+        task_send(GENERATE_TASK, args=[podcast_id, job_id], task_id=job_id)
     except Exception:  # noqa: BLE001 - kombu raises several types for "no broker"
         logger.exception(
             "broker unreachable: job %s of podcast %s waits for the sweeper", job_id, podcast_id
@@ -227,6 +240,30 @@ def podcast_jobs_requeue_stale(*, now: datetime | None = None, limit: int = 500)
     return requeued
 
 
+def podcast_job_fail(*, podcast_id: str, job_id: str, message: str) -> None:
+    """The job failed for good: the podcast is FAILED with `message`, charges nothing and
+    frees its quota reservation; webhooks and streams hear of it."""
+    now = timezone.now()
+    with transaction.atomic():
+        podcast = Podcast.objects.select_for_update().filter(id=podcast_id).first()
+        if podcast is None or podcast.status in FINAL_STATUSES:
+            return
+        podcast.status = PodcastStatus.FAILED
+        podcast.current_step = "Failed"
+        podcast.error = message
+        podcast.completed_at = now
+        podcast.save()
+        quota_release(podcast_id=podcast_id)
+        PodcastJob.objects.filter(job_id=job_id).update(
+            status=JobStatus.FAILED,
+            error=message,
+            stack_trace=traceback.format_exc(),
+            completed_at=now,
+        )
+        podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_FAILED)
+        transaction.on_commit(lambda: publisher.status_publish(podcast_id=podcast_id))
+
+
 # The note a job superseded by the sweeper carries; the podcast is re-run once, not twice.
 WORKER_LOST = "Worker lost"
 
@@ -268,9 +305,9 @@ def _podcast_recover(*, podcast_id: str, cutoff: datetime, now: datetime) -> Non
         if already_rerun:
             message = f"{WORKER_LOST} twice: no progress for {silent} s; giving up"
             for job in stuck:
-                job_fail(podcast_id=podcast.id, job_id=job.job_id, message=message)
+                podcast_job_fail(podcast_id=podcast.id, job_id=job.job_id, message=message)
             if not stuck:  # no live job row at all: fail the podcast alone
-                job_fail(podcast_id=podcast.id, job_id="", message=message)
+                podcast_job_fail(podcast_id=podcast.id, job_id="", message=message)
             return
         PodcastJob.objects.filter(id__in=[job.id for job in stuck]).update(
             status=JobStatus.FAILED,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from podcasts import events, views
+from podcasts import views
 
 app_name = "podcasts"
 
@@ -17,7 +17,7 @@ urlpatterns = [
     path(
         "podcasts/<str:podcast_id>/download", views.PodcastDownloadView.as_view(), name="download"
     ),
-    path("podcasts/<str:podcast_id>/events", events.PodcastEventsView.as_view(), name="events"),
+    path("podcasts/<str:podcast_id>/events", views.PodcastEventsView.as_view(), name="events"),
     path("voices", views.VoiceListView.as_view(), name="voices"),
     path("media/<str:token>", views.AudioFileView.as_view(), name="audio-file"),
 ]

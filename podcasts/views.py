@@ -11,13 +11,13 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views import View
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.views import APIView
 
 from apikeys import scopes
 from idempotency import services as idempotency
-from podcasts import selectors, services, storage
+from podcasts import selectors, services, storage, stream
 from podcasts.models import PodcastStatus
 from podcasts.providers import registry
 from podcasts.serializers import (
@@ -153,6 +153,49 @@ class PodcastStatusView(APIView):
     def get(self, request, podcast_id: str):
         podcast = selectors.podcast_status(user=request.user, podcast_id=podcast_id)
         return ok(podcast=PodcastStatusSerializer(status_payload(podcast)).data)
+
+
+class PodcastEventsView(APIView):
+    """Authenticates like every /api/v1 route, finds the user's podcast (another user's is
+    404), then hands the connection to the asynchronous event generator."""
+
+    required_scopes = scopes.PODCAST_READ  # an API key may watch what it may read
+
+    def perform_content_negotiation(self, request, force=False):
+        # Clients ask for text/event-stream; errors before the stream starts are JSON.
+        return super().perform_content_negotiation(request, force=True)
+
+    @extend_schema(
+        operation_id="podcasts_events",
+        parameters=[
+            OpenApiParameter(
+                "Last-Event-ID",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                required=False,
+                description="Id of the last event received; its state is not sent again.",
+            )
+        ],
+        responses={
+            (200, "text/event-stream"): OpenApiResponse(
+                OpenApiTypes.STR,
+                description=(
+                    "Server-Sent Events: `status` and `progress` events whose data is JSON "
+                    "{podcastId, status, progress, currentStep, error, audioDuration}; "
+                    "heartbeat comments; the stream closes at completed, failed or cancelled."
+                ),
+            ),
+            401: ErrorSerializer,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+        },
+    )
+    def get(self, request, podcast_id: str):
+        podcast = services.podcast_get(user=request.user, podcast_id=podcast_id)
+        last_event_id = request.headers.get("Last-Event-ID") or request.query_params.get(
+            "lastEventId"
+        )
+        return stream.event_stream_response(podcast=podcast, last_event_id=last_event_id)
 
 
 class PodcastTranscriptView(APIView):

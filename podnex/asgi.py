@@ -8,6 +8,10 @@ from django.core.handlers.base import BaseHandler
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "podnex.settings")
 django.setup(set_prefix=False)
 
+from django.conf import settings  # noqa: E402 - after setup, as Django's own asgi module
+
+from podnex.api.errors import payload_too_large  # noqa: E402
+
 
 class SyncChainASGIHandler(ASGIHandler):
     """Django's ASGI handler running the middleware chain and the view in ONE thread hop.
@@ -44,8 +48,6 @@ class BodyLimitASGI:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or not scope["path"].startswith("/api/"):
             return await self.app(scope, receive, send)
-        from django.conf import settings
-
         limit = settings.API_MAX_BODY_BYTES
         received = 0
         too_large = False
@@ -72,8 +74,6 @@ class BodyLimitASGI:
 
         await self.app(scope, counting_receive, guarded_send)
         if too_large and not started:
-            from podnex.api.middleware import payload_too_large
-
             response = payload_too_large()
             await send(
                 {

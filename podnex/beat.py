@@ -1,4 +1,4 @@
-"""django-celery-beat glue: the schedule of podnex/schedules.py becomes editable rows."""
+"""django-celery-beat glue: the declared schedule (ops/schedules.py) becomes editable rows."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ from django.db import transaction
 from django_celery_beat.models import PeriodicTask
 from django_celery_beat.schedulers import DatabaseScheduler, ModelEntry
 
+from podnex.celery import app as celery_app
+
 
 def schedules_register(mapping: dict[str, dict] | None = None) -> list[str]:
     """Create the PeriodicTask rows that do not exist yet; return their names. Existing rows
     are left alone: they are the staff's to edit."""
-    from django.conf import settings
-
-    mapping = settings.CELERY_BEAT_SCHEDULE if mapping is None else mapping
+    mapping = celery_app.conf.beat_schedule if mapping is None else mapping
     created = []
     for name, entry in mapping.items():
         if PeriodicTask.objects.filter(name=name).exists():
@@ -33,7 +33,7 @@ def schedules_on_post_migrate(sender, **kwargs) -> None:
 
 class Scheduler(DatabaseScheduler):
     """DatabaseScheduler that adds the declared entries but never overwrites edited ones
-    (the stock one rewrites every row from CELERY_BEAT_SCHEDULE at each start)."""
+    (the stock one rewrites every row from the declared schedule at each start)."""
 
     def update_from_dict(self, mapping):
         schedules_register(mapping)

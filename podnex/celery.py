@@ -12,6 +12,17 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+def task_send(name: str, *, args: list, **options):
+    """Send a task by name, for a service enqueueing its own app's task (the tasks module
+    imports the service, so the service cannot import it). A process that has loaded the
+    task (a worker, the tests) goes through it, so eager mode and the task's options apply;
+    a web process, which loads no tasks modules, sends the message by name."""
+    task = app.tasks.get(name)
+    if task is not None:
+        return task.apply_async(args=args, **options)
+    return app.send_task(name, args=args, **options)
+
+
 @setup_logging.connect
 def _logging_from_django(**kwargs) -> None:
     # Workers log through the same structlog pipeline as the web (JSON lines in production),

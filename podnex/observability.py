@@ -17,9 +17,9 @@ import uuid
 from typing import Any
 
 import structlog
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 
-from podnex import redaction
+from podnex import metrics, redaction
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _META_KEY = "HTTP_X_REQUEST_ID"
@@ -141,8 +141,6 @@ class RequestIdMiddleware:
     def _after(self, request, response, request_id: str, started: float) -> None:
         response[REQUEST_ID_HEADER] = request_id
         if not getattr(response, "streaming", False) or response.status_code != 200:
-            from podnex import metrics
-
             metrics.http_request_observe(
                 method=request.method,
                 status=response.status_code,
@@ -158,8 +156,6 @@ class RequestIdMiddleware:
         return response
 
     async def __acall__(self, request):
-        from asgiref.sync import sync_to_async
-
         request_id, started = self._before(request)
         response = await self.get_response(request)
         # The metrics store may be Redis: keep blocking I/O off the event loop.

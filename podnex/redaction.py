@@ -21,6 +21,8 @@ import logging
 import re
 from typing import Any
 
+from django.conf import settings
+
 MASK = "[REDACTED]"
 
 _PATTERNS = [
@@ -68,8 +70,6 @@ SECRET_SETTINGS = (
 
 def _secret_values() -> list[str]:
     try:
-        from django.conf import settings
-
         if not settings.configured:
             return []
         values = [str(getattr(settings, name, "") or "") for name in SECRET_SETTINGS]

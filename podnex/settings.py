@@ -25,7 +25,6 @@ from podnex.env import (
     env_list,
     env_str,
 )
-from podnex.schedules import BEAT_SCHEDULE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PODNEX_VAR_DIR", str(BASE_DIR / "var")))
@@ -83,6 +82,7 @@ INSTALLED_APPS = [
     "apikeys",
     "webhooks_app",
     "idempotency",
+    "ops.apps.OpsConfig",  # the top floor: imports the apps above, none imports it
 ]
 
 MIDDLEWARE = [
@@ -196,8 +196,16 @@ if env_str("RATE_LIMIT_TRUSTED_PROXIES"):
 
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
-    # Django's RedisCache with one connection pool per process (not one per request).
-    CACHES = {"default": {"BACKEND": "podnex.cache.SharedPoolRedisCache", "LOCATION": REDIS_URL}}
+    # django-redis keeps one connection pool per process (Django's own RedisCache built one
+    # per cache object, i.e. per ASGI request); django_redis.get_redis_connection() is the
+    # one way the code reaches Redis (pub/sub, rate-limit pipelines, health).
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -237,9 +245,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULER = "podnex.beat:Scheduler"
-# All periodic tasks, declared in one place; also written to django-celery-beat's tables
-# after `migrate` so that staff can edit them in the admin (podnex.beat).
-CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
+# All periodic tasks are declared in one place, ops/schedules.py (the top floor: the tasks of
+# every app); ops.apps hands them to Celery, and podnex.beat writes them to
+# django-celery-beat's tables after `migrate` so that staff can edit them in the admin.
 CELERY_TIMEZONE = "UTC"
 # Celery's Django fixup closes every DB connection before and after each task unless this is
 # set, so each task paid a new connection (~10 ms on Postgres) whatever CONN_MAX_AGE says.
@@ -338,7 +346,7 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": 0,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["podnex.api.parsers.JSONParser"],
-    "EXCEPTION_HANDLER": "podnex.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "podnex.api.handlers.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "apikeys.schema.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # ?format= belongs to the transcript route (srt, vtt, txt), not to DRF negotiation.

@@ -1,13 +1,16 @@
+"""The root URLconf: it names each app's routes (by module path, so that the ground floor
+imports no app)."""
+
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from podnex import health, metrics, staff, views
+from podnex import views
 
 api_v1 = [
     path("", include("podcasts.urls")),
     path("", include("accounts.urls")),
-    path("", include((staff.urlpatterns, "staff"))),
+    path("", include(("ops.staff", "staff"))),
     path("", include("apikeys.urls")),
     path("", include("billing.urls")),
     path("", include("webhooks_app.urls")),
@@ -20,16 +23,12 @@ urlpatterns = [
     path("api/auth/", include("accounts.auth_urls")),
     path("api/auth/", include("allauth.headless.urls")),
     path("api/v1/", include(api_v1)),
-    path("api/health", health.health, name="health"),
-    path("api/health/db", health.health_db, name="health-db"),
-    path("api/health/redis", health.health_redis, name="health-redis"),
-    path("api/health/s3", health.health_s3, name="health-s3"),
-    path("metrics", metrics.metrics_view, name="metrics"),
+    path("", include("ops.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]
 
-handler400 = "podnex.api.errors.handler400"
-handler403 = "podnex.api.errors.handler403"
-handler404 = "podnex.api.errors.handler404"
-handler500 = "podnex.api.errors.handler500"
+handler400 = "podnex.api.handlers.handler400"
+handler403 = "podnex.api.handlers.handler403"
+handler404 = "podnex.api.handlers.handler404"
+handler500 = "podnex.api.handlers.handler500"

@@ -4,6 +4,8 @@ import pytest
 import yaml
 from django.core.management import call_command
 
+from tests.utils import assert_error
+
 
 def test_the_schema_lists_every_podcast_route(anon_client, db):
     response = anon_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
@@ -40,5 +42,4 @@ def test_the_schema_generates_without_warnings(tmp_path):
 
 @pytest.mark.parametrize("path", ["/api/v1/podcasts", "/api/v1/user/profile"])
 def test_api_errors_are_json_even_for_anonymous_clients(anon_client, db, path):
-    body = anon_client.get(path).json()
-    assert body["success"] is False and body["code"] == "not_authenticated"
+    assert_error(anon_client.get(path), 401, "not_authenticated")

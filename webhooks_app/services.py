@@ -1,7 +1,8 @@
 """Webhook writes and rules: endpoints, secrets, events fanned out to deliveries, and the
 attempt-by-attempt delivery with retries and automatic disabling.
 
-How an event travels: the podcast code calls `podcast_event_emit` inside its own transaction;
+How an event travels: the podcast code calls `podcast_event_emit` inside its own transaction,
+with the podcast already rendered as the API shows it (this app knows no podcast model);
 that only inserts WebhookDelivery rows (state PENDING, due now) and, once the transaction
 commits, enqueues one Celery message on the webhook queue. Workers of that queue call
 `delivery_attempt`, which claims the row, POSTs it (see transport.py) and records the outcome:
@@ -21,13 +22,16 @@ import json
 import logging
 import random
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from podnex.api.errors import Conflict, Forbidden, InvalidInput, NotFound
+from podnex.celery import app as celery_app
+from podnex.celery import task_send
 from podnex.observability import request_id_headers
 from webhooks_app import ssrf, transport
 from webhooks_app.models import (
@@ -46,6 +50,8 @@ logger = logging.getLogger(__name__)
 # the beat task, which runs every 5 minutes (long ETAs would sit in worker memory).
 COUNTDOWN_LIMIT = 300  # seconds
 RESPONSE_KEEP_CHARS = 2000
+DELIVER_TASK = "webhooks.deliver"
+FANOUT_TASK = "webhooks.fanout"
 
 
 def event_label(event: str) -> str:
@@ -195,44 +201,44 @@ def _secrets_of(holder: Webhook | SigningKey, now: datetime) -> list[str]:
 # --- Events ------------------------------------------------------------------------------
 
 
-def podcast_event_emit(*, podcast, event: str) -> None:
-    """Record one event of a podcast for every endpoint that wants it. Called by the podcast
-    code inside its transaction: it only inserts rows; sending happens after the commit, in
-    the webhook workers. It never raises: a webhook problem must not fail a podcast."""
+def podcast_event_emit(
+    *, user_id: str, event: str, data: dict[str, Any], webhook_url: str | None = None
+) -> None:
+    """Record one event of a podcast for every endpoint of its owner that wants it, and for
+    the podcast's own `webhook_url`. `data` is the podcast as the API shows it (the caller
+    renders it). Called by the podcast code inside its transaction: it only inserts rows;
+    sending happens after the commit, in the webhook workers. It never raises: a webhook
+    problem must not fail a podcast."""
     try:
         with transaction.atomic():  # a savepoint: a failure here leaves the caller's work
-            delivery_ids = _podcast_deliveries_create(podcast=podcast, event=event)
+            delivery_ids = _deliveries_create(
+                user_id=user_id, event=event, data=data, webhook_url=webhook_url
+            )
     except Exception:  # noqa: BLE001
-        logger.exception("webhook event %s of podcast %s not recorded", event, podcast.id)
+        logger.exception("webhook event %s of podcast %s not recorded", event, data.get("id"))
         return
     if delivery_ids:
         transaction.on_commit(lambda: deliveries_enqueue(delivery_ids))
 
 
-def _podcast_deliveries_create(*, podcast, event: str) -> list[str]:
-    from podcasts.serializers import PodcastSummarySerializer
-
+def _deliveries_create(
+    *, user_id: str, event: str, data: dict[str, Any], webhook_url: str | None
+) -> list[str]:
     targets = [
         hook
-        for hook in Webhook.objects.filter(
-            user_id=podcast.user_id, kind=WebhookKind.ENDPOINT, active=True
-        )
+        for hook in Webhook.objects.filter(user_id=user_id, kind=WebhookKind.ENDPOINT, active=True)
         if event in hook.events
     ]
-    if podcast.webhook_url and podcast.webhook_url not in {hook.url for hook in targets}:
+    if webhook_url and webhook_url not in {hook.url for hook in targets}:
         per_request = _per_request_webhook(
-            podcast=podcast, reactivate=(event == WebhookEvent.PODCAST_CREATED)
+            user_id=user_id, url=webhook_url, reactivate=(event == WebhookEvent.PODCAST_CREATED)
         )
         if per_request.active:
             targets.append(per_request)
     if not targets:
         return []
     now = timezone.now()
-    payload = {
-        "type": event_label(event),
-        "timestamp": _iso(now),
-        "data": PodcastSummarySerializer(podcast).data,
-    }
+    payload = {"type": event_label(event), "timestamp": _iso(now), "data": data}
     payload = json.loads(json.dumps(payload, default=str))  # plain JSON, as it will be sent
     deliveries = WebhookDelivery.objects.bulk_create(
         [
@@ -245,16 +251,16 @@ def _podcast_deliveries_create(*, podcast, event: str) -> list[str]:
     return [d.id for d in deliveries]
 
 
-def _per_request_webhook(*, podcast, reactivate: bool) -> Webhook:
-    hook = Webhook.objects.filter(
-        user_id=podcast.user_id, kind=WebhookKind.PER_REQUEST, url=podcast.webhook_url
-    ).first()
+def _per_request_webhook(*, user_id: str, url: str, reactivate: bool) -> Webhook:
+    hook = Webhook.objects.filter(user_id=user_id, kind=WebhookKind.PER_REQUEST, url=url).first()
     if hook is None:
-        signing_key_get(user=podcast.user)
+        SigningKey.objects.get_or_create(
+            user_id=user_id, defaults={"secret": transport.secret_generate()}
+        )
         return Webhook.objects.create(
-            user_id=podcast.user_id,
+            user_id=user_id,
             kind=WebhookKind.PER_REQUEST,
-            url=podcast.webhook_url,
+            url=url,
             events=[e.value for e in SUBSCRIBABLE_EVENTS],
             secret="",  # signed with the user's SigningKey
         )
@@ -270,32 +276,25 @@ def deliveries_enqueue(delivery_ids: list[str]) -> None:
     """One broker message for the lot (a fan-out task splits it), so the caller — possibly
     the generation task — pays for one publish whatever the number of endpoints. If the
     broker is down, the beat task sends them later: they are due in the database."""
-    from webhooks_app import tasks
-
     try:
         if len(delivery_ids) == 1:
-            tasks.webhook_deliver_task.apply_async(
-                args=[delivery_ids[0]], queue=settings.WEBHOOK_QUEUE
-            )
+            _send(DELIVER_TASK, delivery_ids[0])
         else:
-            tasks.webhook_fanout_task.apply_async(
-                args=[list(delivery_ids)], queue=settings.WEBHOOK_QUEUE
-            )
+            _send(FANOUT_TASK, list(delivery_ids))
     except Exception:  # noqa: BLE001
         logger.exception("could not enqueue %d webhook deliveries; beat will", len(delivery_ids))
 
 
 def deliveries_fanout(delivery_ids: list[str]) -> None:
-    from podnex.celery import app
-    from webhooks_app import tasks
-
     # One producer (one broker connection and channel) for the whole batch instead of a
     # pool checkout per message: the first deliveries start while the rest are published.
-    with app.producer_or_acquire() as producer:
+    with celery_app.producer_or_acquire() as producer:
         for delivery_id in delivery_ids:
-            tasks.webhook_deliver_task.apply_async(
-                args=[delivery_id], queue=settings.WEBHOOK_QUEUE, producer=producer
-            )
+            _send(DELIVER_TASK, delivery_id, producer=producer)
+
+
+def _send(task_name: str, argument, **options) -> None:
+    task_send(task_name, args=[argument], queue=settings.WEBHOOK_QUEUE, **options)
 
 
 def deliveries_retry_due(*, limit: int = 5000) -> int:
@@ -365,10 +364,23 @@ def delivery_attempt(*, delivery_id: str) -> WebhookDelivery | None:
     body = json.dumps(delivery.payload, separators=(",", ":")).encode()
     headers = transport.headers_sign(secrets_=secrets_, message_id=delivery.message_id, body=body)
     headers.update(request_id_headers())  # the request that led here, for the receiver's logs
+    _db_connection_release()
     outcome = transport.post(url=webhook.url, body=body, headers=headers)
     if outcome.ok:
         return _success_record(delivery=delivery, outcome=outcome)
     return _failure_record(delivery_id=delivery_id, webhook_id=webhook.id, outcome=outcome)
+
+
+def _db_connection_release() -> None:
+    """Give this thread's pooled database connection back while it waits on the endpoint.
+
+    The webhook worker runs WEBHOOK_CONCURRENCY threads; holding a connection through each
+    POST meant that only DATABASE_POOL_MAX_SIZE deliveries (10 of 20) were in flight at once
+    (bench/webhook_fanout.py). Taking one again from the pool afterwards costs nothing; with
+    no pool (a fresh connection per use) or inside a transaction, keep the connection."""
+    if connection.in_atomic_block or getattr(connection, "pool", None) is None:
+        return
+    connection.close()
 
 
 def _success_record(
@@ -477,12 +489,8 @@ def _disable_if_failing_too_long(webhook: Webhook, *, now: datetime, error: str 
 
 
 def _enqueue_retry(delivery_id: str, countdown: float) -> None:
-    from webhooks_app import tasks
-
     try:
-        tasks.webhook_deliver_task.apply_async(
-            args=[delivery_id], countdown=countdown, queue=settings.WEBHOOK_QUEUE
-        )
+        _send(DELIVER_TASK, delivery_id, countdown=countdown)
     except Exception:  # noqa: BLE001
         logger.exception("could not enqueue retry of %s; beat will", delivery_id)
 

@@ -17,15 +17,14 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from billing.services import quota_release, usage_charge
-from podcasts import events, storage
+from billing.services import usage_charge
+from podcasts import metrics, publisher, storage
 from podcasts.models import FINAL_STATUSES, JobStatus, Podcast, PodcastJob, PodcastStatus
 from podcasts.pipeline.audio import AssembledAudio, audio_assemble
 from podcasts.pipeline.line_cache import LineCache, ScriptCache
 from podcasts.providers import registry
 from podcasts.providers.base import GUEST, HOST, ProviderError, Script, SpeechClip
-from podnex import metrics
-from webhooks_app import services as webhooks
+from podcasts.services import podcast_event_emit, podcast_job_fail
 from webhooks_app.models import WebhookEvent
 
 logger = logging.getLogger(__name__)
@@ -209,13 +208,13 @@ def podcast_generate(*, podcast_id: str, job_id: str, final_attempt: bool = True
     except ProviderError as exc:
         metrics.provider_error_observe(job_id=job_id, permanent=exc.permanent)
         if exc.permanent or final_attempt:
-            job_fail(podcast_id=podcast_id, job_id=job_id, message=exc.message)
+            podcast_job_fail(podcast_id=podcast_id, job_id=job_id, message=exc.message)
         else:
             _job_note_retry(job_id=job_id, message=exc.message)
             raise TransientJobError(exc.message) from exc
     except Exception as exc:  # noqa: BLE001 - a bug must still end the job, not leave it hanging
         logger.exception("podcast %s job %s crashed", podcast_id, job_id)
-        job_fail(podcast_id=podcast_id, job_id=job_id, message=f"Internal error: {exc}")
+        podcast_job_fail(podcast_id=podcast_id, job_id=job_id, message=f"Internal error: {exc}")
 
 
 def _request_of(podcast: Podcast) -> EpisodeRequest:
@@ -259,7 +258,7 @@ def _job_start(*, podcast_id: str, job_id: str) -> Podcast | None:
         job.started_at = job.started_at or now
         job.save()
         if announce:
-            webhooks.podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_PROCESSING)
+            podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_PROCESSING)
     return podcast
 
 
@@ -281,7 +280,7 @@ class _ProgressTracker:
         )
         if not live:
             raise JobCancelled()  # superseded: the sweeper gave up on this worker
-        events.progress_publish(
+        publisher.progress_publish(
             podcast_id=self.podcast_id, job_id=self.job_id, percent=percent, step=step
         )
 
@@ -303,6 +302,7 @@ def _job_complete(*, podcast_id: str, job_id: str, episode: Episode, key: str) -
         podcast.audio_duration = round(episode.audio.duration, 3)
         podcast.audio_size = len(episode.audio.mp3)
         podcast.transcript = episode.audio.segments
+        podcast.warnings = list(getattr(episode.script, "warnings", None) or [])
         podcast.completed_at = now
         podcast.error = None
         podcast.save()
@@ -314,28 +314,9 @@ def _job_complete(*, podcast_id: str, job_id: str, episode: Episode, key: str) -
             completed_at=now,
             error=None,
         )
-        webhooks.podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_COMPLETED)
-
-
-def job_fail(*, podcast_id: str, job_id: str, message: str) -> None:
-    now = timezone.now()
-    with transaction.atomic():
-        podcast = Podcast.objects.select_for_update().filter(id=podcast_id).first()
-        if podcast is None or podcast.status in FINAL_STATUSES:
-            return
-        podcast.status = PodcastStatus.FAILED
-        podcast.current_step = "Failed"
-        podcast.error = message
-        podcast.completed_at = now
-        podcast.save()
-        quota_release(podcast_id=podcast_id)
-        PodcastJob.objects.filter(job_id=job_id).update(
-            status=JobStatus.FAILED,
-            error=message,
-            stack_trace=traceback.format_exc(),
-            completed_at=now,
-        )
-        webhooks.podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_FAILED)
+        podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_COMPLETED)
+        # Streams learn the final state at once (progress writes are published as they go).
+        transaction.on_commit(lambda: publisher.status_publish(podcast_id=podcast_id))
 
 
 def _job_note_retry(*, job_id: str, message: str) -> None:

@@ -34,6 +34,9 @@ class ScriptLine:
 class Script:
     title: str
     lines: list[ScriptLine] = field(default_factory=list)
+    # What the user should know about the script, e.g. notes too short for the length:
+    # [{"code": "notes_too_short_for_duration", "message": "..."}]
+    warnings: list[dict] = field(default_factory=list)
 
     def word_count(self) -> int:
         return sum(len(line.text.split()) for line in self.lines)

@@ -17,7 +17,6 @@ import json
 import logging
 import math
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 import openai
 from django.conf import settings
@@ -26,11 +25,10 @@ from podcasts.languages import language_name
 from podcasts.providers.base import GUEST, HOST, ProviderError, Script, ScriptLine
 from podcasts.providers.chunks import text_split
 from podcasts.providers.openai_client import openai_client, provider_error
+from podnex.durations import WordBudget, word_budget
 
 logger = logging.getLogger(__name__)
 
-MINUTES = {"short": (3, 5), "long": (8, 10)}
-LENGTH_TOLERANCE = 0.1  # a script within 10% outside its word range is close enough
 SUMMARY_ROUNDS = 3  # summaries of summaries, at most, before giving up on shrinking
 SUMMARY_WORKERS = 4
 
@@ -65,25 +63,6 @@ engaging dialogue that covers their substance accurately; do not invent facts th
 not in the notes. The host opens the episode and closes it. Write only spoken words: no \
 stage directions, sound effects, speaker names inside the text, or markdown. Keep each \
 line to a few sentences so the voices alternate."""
-
-
-@dataclass(frozen=True)
-class WordBudget:
-    low: int
-    high: int
-
-    @property
-    def target(self) -> int:
-        return (self.low + self.high) // 2
-
-    def accepts(self, words: int) -> bool:
-        return self.low * (1 - LENGTH_TOLERANCE) <= words <= self.high * (1 + LENGTH_TOLERANCE)
-
-
-def word_budget(duration: str, *, wpm: int | None = None) -> WordBudget:
-    wpm = wpm or settings.SPEAKING_RATE_WPM
-    low, high = MINUTES[duration]
-    return WordBudget(low=low * wpm, high=high * wpm)
 
 
 class _BadAnswer(Exception):

@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import logging
 
-from django.db import InterfaceError, OperationalError
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from rest_framework.views import APIView
 
 from podnex.api import ratelimit
-from podnex.api.errors import error_body
+from podnex.api.errors import (
+    DATABASE_ERRORS,
+    database_unavailable,
+    error_body,
+    payload_too_large,
+)
 from podnex.api.throttling import (
     RATE_LIMITED_PATH_PREFIX,
     FixedWindowThrottle,
@@ -93,8 +98,6 @@ class RequestBodyLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from django.conf import settings
-
         if request.path.startswith("/api/"):
             try:
                 length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -105,31 +108,6 @@ class RequestBodyLimitMiddleware:
             if length > settings.API_MAX_BODY_BYTES:
                 return payload_too_large()
         return self.get_response(request)
-
-
-def payload_too_large() -> JsonResponse:
-    from django.conf import settings
-
-    return JsonResponse(
-        error_body(
-            f"Request body too large (at most {settings.API_MAX_BODY_BYTES} bytes)",
-            "payload_too_large",
-            maxBytes=settings.API_MAX_BODY_BYTES,
-        ),
-        status=413,
-    )
-
-
-DATABASE_ERRORS = (OperationalError, InterfaceError)
-
-
-def database_unavailable() -> JsonResponse:
-    response = JsonResponse(
-        error_body("The database is unavailable; try again shortly", "database_unavailable"),
-        status=503,
-    )
-    response["Retry-After"] = "5"
-    return response
 
 
 class DatabaseUnavailableMiddleware:

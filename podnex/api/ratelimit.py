@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import caches
-from django.core.cache.backends.redis import RedisCache
+from django_redis import get_redis_connection
+from django_redis.cache import RedisCache
 
 
 @dataclass(frozen=True)
@@ -103,8 +104,7 @@ def counters_incr(counts: list[Count]) -> list[int]:
     cache = caches[settings.RATE_LIMIT_CACHE]
     if isinstance(cache, RedisCache):
         full_keys = [cache.make_and_validate_key(count.key) for count in counts]
-        # Writes all go to the first server (Django's RedisCache reads from replicas only).
-        client = _redis_client(cache, full_keys[0])
+        client = get_redis_connection(settings.RATE_LIMIT_CACHE, write=True)
         with client.pipeline(transaction=True) as pipe:
             for count, full_key in zip(counts, full_keys, strict=True):
                 pipe.incrby(full_key, count.delta)
@@ -124,9 +124,3 @@ def _local_incr(count: Count, cache) -> int:
     if count.refresh_ttl:
         cache.touch(count.key, timeout=count.ttl)
     return value
-
-
-def _redis_client(cache: RedisCache, full_key: str):
-    # One client per process with podnex.cache.SharedPoolRedisCache (the configured backend);
-    # with Django's stock RedisCache a new one (and a new connection) per cache object.
-    return cache._cache.get_client(full_key, write=True)

@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from billing.models import Subscription
+from tests.utils import assert_error
 
 APP = "/api/auth/app/v1"
 
@@ -109,7 +110,7 @@ def test_profile_can_be_read_and_updated(owner_client, owner):
 
 def test_profile_update_rejects_bad_input_and_ignores_read_only_fields(owner_client, owner):
     bad = owner_client.patch("/api/v1/user/profile", {"image": "not a url"}, format="json")
-    assert bad.status_code == 400 and bad.json()["code"] == "validation_error"
+    assert_error(bad, 400, "validation_error")
     owner_client.patch("/api/v1/user/profile", {"email": "evil@example.com"}, format="json")
     owner.refresh_from_db()
     assert owner.email == "owner@example.com"

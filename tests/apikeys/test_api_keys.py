@@ -9,7 +9,7 @@ from django.utils import timezone
 from apikeys import keys
 from apikeys.models import ApiKey
 from tests.apikeys.conftest import key_client
-from tests.podcasts.test_validation import assert_error
+from tests.utils import assert_error
 
 URL = "/api/v1/api-keys"
 

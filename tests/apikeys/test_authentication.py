@@ -9,7 +9,7 @@ from apikeys.models import ApiKey
 from podcasts.models import PodcastStatus
 from tests.apikeys.conftest import key_client
 from tests.factories import PodcastFactory
-from tests.podcasts.test_validation import assert_error
+from tests.utils import assert_error
 
 URL = "/api/v1/podcasts"
 

@@ -14,7 +14,7 @@ from django.db import connection
 
 from podnex.api import ratelimit
 from tests.apikeys.conftest import key_client
-from tests.podcasts.test_validation import assert_error
+from tests.utils import assert_error
 
 URL = "/api/v1/podcasts"
 ROOT = Path(__file__).resolve().parents[2]

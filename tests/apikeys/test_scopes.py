@@ -13,7 +13,7 @@ from apikeys.scopes import SCOPES
 from podcasts.models import PodcastStatus
 from tests.apikeys.conftest import key_client
 from tests.factories import PodcastFactory
-from tests.podcasts.test_validation import assert_error
+from tests.utils import assert_error
 
 # (method, path with {id}, body, scope it needs)
 ROUTES = [

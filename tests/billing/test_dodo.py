@@ -9,7 +9,7 @@ from billing import dodo
 from billing.models import Subscription
 from billing.services import subscription_for
 from tests.billing.conftest import PRODUCTS
-from tests.podcasts.test_validation import assert_error
+from tests.utils import assert_error
 
 
 def make_paying(user, *, plan: str = "STARTER", **fields) -> Subscription:

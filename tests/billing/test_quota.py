@@ -13,7 +13,7 @@ from podcasts import services as podcast_services
 from podcasts.models import Podcast, PodcastStatus
 from tests.billing.conftest import complete, fail, queue_podcast
 from tests.factories import SAMPLE_NOTES, UserFactory
-from tests.podcasts.test_validation import assert_error
+from tests.utils import assert_error
 
 URL = "/api/v1/podcasts"
 

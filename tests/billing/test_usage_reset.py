@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from billing.models import Subscription
 from billing.services import add_months, subscription_for, usage_reset_due
 from billing.tasks import usage_reset_task
-from podnex.schedules import BEAT_SCHEDULE
+from ops.schedules import BEAT_SCHEDULE
 
 
 def due(user, *, reset_at: datetime, **fields) -> Subscription:
@@ -96,7 +96,7 @@ def test_a_cancelled_paid_plan_becomes_free_when_its_period_is_over(owner, other
 
 
 def test_the_task_is_on_the_beat_schedule_and_runs_the_reset(owner, settings):
-    assert settings.CELERY_BEAT_SCHEDULE["billing-usage-reset"]["task"] == "billing.usage_reset"
+    assert BEAT_SCHEDULE["billing-usage-reset"]["task"] == "billing.usage_reset"
     assert BEAT_SCHEDULE["billing-usage-reset"]["task"] == usage_reset_task.name
     due(owner, reset_at=datetime.now(UTC) - timedelta(minutes=1))
     assert usage_reset_task.apply().get() == 1

@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from rest_framework.test import APIClient
 
-from billing import services
+from billing import dodo_webhooks, services
 from billing.models import DodoWebhookEvent, Subscription
 from billing.services import subscription_for
 from tests.billing.conftest import post_webhook, signed_headers, subscription_event
-from tests.podcasts.test_validation import assert_error
+from tests.utils import assert_error
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -269,7 +269,7 @@ def test_a_handler_error_is_a_5xx_so_dodo_retries(dodo, owner, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(services, "_sync_from_dodo", broken)
+    monkeypatch.setattr(dodo_webhooks, "_sync_from_dodo", broken)
     client = APIClient(raise_request_exception=False)
     payload = subscription_event("subscription.active", user=owner, at=NOW)
     body = json.dumps(payload).encode()

@@ -4,16 +4,19 @@ poll until done, download the MP3 and check it against the API's figures."""
 from __future__ import annotations
 
 import io
+import threading
 import time
 
 import pytest
 import requests
+from celery.signals import task_postrun, task_revoked
 from django.conf import settings
 from mutagen.mp3 import MP3
 
 from podcasts.models import Podcast, PodcastJob, PodcastStatus
 from tests.audio_check import decoded_seconds as decode_seconds
 from tests.factories import SAMPLE_NOTES
+from tests.utils import assert_error
 
 AUTH = "/api/auth/app/v1/auth"
 POLL_SECONDS = 240
@@ -101,8 +104,7 @@ def test_a_new_user_turns_notes_into_a_spoken_episode(live_server, celery_worker
     bob = sign_up(base, "bob@example.com")
     for suffix in ("", "/status", "/download", "/transcript"):
         response = bob.get(f"{base}/api/v1/podcasts/{podcast_id}{suffix}", timeout=10)
-        assert response.status_code == 404
-        assert response.json()["code"] == "not_found"
+        assert_error(response, 404, "not_found")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -159,15 +161,49 @@ def test_the_browser_session_flow_uses_cookies_and_csrf(live_server):
     assert accepted.status_code == 202
 
 
+class TasksEnded:
+    """Ids of the tasks the worker has finished with (run to the end, or dropped as revoked)."""
+
+    def __init__(self) -> None:
+        self.ids: set[str] = set()
+        self.changed = threading.Condition()
+
+    def record(self, task_id: str | None) -> None:
+        with self.changed:
+            self.ids.add(task_id or "")
+            self.changed.notify_all()
+
+    def on_postrun(self, task_id=None, **kwargs) -> None:
+        self.record(task_id)
+
+    def on_revoked(self, request=None, **kwargs) -> None:
+        self.record(getattr(request, "id", None))
+
+    def wait_for(self, task_id: str, timeout: float = 60) -> bool:
+        with self.changed:
+            return self.changed.wait_for(lambda: task_id in self.ids, timeout=timeout)
+
+
+@pytest.fixture
+def ended(celery_worker):
+    tasks = TasksEnded()
+    task_postrun.connect(tasks.on_postrun, weak=False)
+    task_revoked.connect(tasks.on_revoked, weak=False)
+    yield tasks
+    task_postrun.disconnect(tasks.on_postrun)
+    task_revoked.disconnect(tasks.on_revoked)
+
+
 @pytest.mark.django_db(transaction=True)
-def test_a_podcast_deleted_while_queued_is_never_generated(live_server, celery_worker):
+def test_a_podcast_deleted_while_queued_is_never_generated(live_server, celery_worker, ended):
     base = live_server.url
     erin = sign_up(base, "erin@example.com")
     podcast_id = erin.post(
         f"{base}/api/v1/podcasts", json={"noteContent": SAMPLE_NOTES}, timeout=10
     ).json()["podcast"]["id"]
     assert erin.delete(f"{base}/api/v1/podcasts/{podcast_id}", timeout=10).status_code == 200
-    time.sleep(1)
+    job_id = PodcastJob.objects.get(podcast_id=podcast_id).job_id
+    assert ended.wait_for(job_id), "the worker never dealt with the cancelled job's message"
     podcast = Podcast.objects.get(id=podcast_id)
     assert podcast.status == PodcastStatus.CANCELLED
     assert podcast.audio_url is None

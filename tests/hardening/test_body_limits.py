@@ -7,7 +7,7 @@ import pytest
 
 from podcasts.models import Podcast
 from tests.factories import SAMPLE_NOTES
-from tests.podcasts.test_validation import assert_error
+from tests.utils import assert_error
 
 URL = "/api/v1/podcasts"
 

@@ -8,6 +8,7 @@ import time
 import pytest
 from django.utils import timezone
 
+from ops.schedules import BEAT_SCHEDULE
 from podcasts import services
 from podcasts.models import JobStatus, Podcast, PodcastJob, PodcastStatus
 from podcasts.pipeline.generate import podcast_generate
@@ -87,7 +88,7 @@ def test_the_sweeper_leaves_running_finished_and_deleted_podcasts_alone(owner, s
 
 
 def test_the_sweeper_is_scheduled_every_minute(settings):
-    entry = settings.CELERY_BEAT_SCHEDULE["podcasts-requeue-stale"]
+    entry = BEAT_SCHEDULE["podcasts-requeue-stale"]
     assert entry["task"] == "podcasts.requeue_stale"
     assert app.tasks[entry["task"]]
 

@@ -14,7 +14,7 @@ from apikeys.services import api_key_create
 from podnex.api.middleware import DatabaseUnavailableMiddleware
 from tests.factories import UserFactory
 from tests.hardening.servers import TcpProxy, database_url, subprocess_env, web_server
-from tests.podcasts.test_validation import assert_error
+from tests.utils import assert_error
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

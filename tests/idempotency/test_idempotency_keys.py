@@ -7,7 +7,7 @@ from idempotency.models import IdempotencyKey
 from idempotency.services import keys_purge_expired
 from podcasts.models import Podcast, PodcastJob, PodcastStatus
 from tests.factories import SAMPLE_NOTES, PodcastFactory
-from tests.podcasts.test_validation import assert_error
+from tests.utils import assert_error
 from webhooks_app.models import Webhook
 
 URL = "/api/v1/podcasts"

@@ -12,6 +12,7 @@ from podcasts import services
 from podcasts.models import PodcastStatus
 from tests.factories import PodcastFactory
 from tests.ops.conftest import queued_podcast, session_cookie
+from tests.utils import assert_error
 
 
 class EventReader:
@@ -163,9 +164,8 @@ def test_a_reconnecting_client_is_not_sent_the_state_it_already_has(asgi_server,
 def test_another_users_podcast_has_no_stream(asgi_server, owner, other_user):
     podcast = PodcastFactory(user=owner)
     with stream(asgi_server, podcast.id, other_user) as response:
-        assert response.status_code == 404
         response.read()
-        assert response.json()["code"] == "not_found"
+        assert_error(response, 404, "not_found")
 
 
 def test_an_api_key_with_podcast_read_may_watch_and_one_without_may_not(asgi_server, owner):
@@ -180,8 +180,7 @@ def test_an_api_key_with_podcast_read_may_watch_and_one_without_may_not(asgi_ser
         assert response.status_code == 200
         assert EventReader(response).next()["data"]["status"] == "completed"
     refused = httpx.get(url, headers={"X-API-Key": writer_key}, timeout=30)
-    assert refused.status_code == 403
-    assert refused.json()["code"] == "insufficient_scope"
+    assert_error(refused, 403, "insufficient_scope")
 
 
 def test_a_stream_needs_credentials(anon_client, owner):
@@ -189,8 +188,7 @@ def test_a_stream_needs_credentials(anon_client, owner):
     response = anon_client.get(
         f"/api/v1/podcasts/{podcast.id}/events", HTTP_ACCEPT="text/event-stream"
     )
-    assert response.status_code == 401
-    assert response.json()["code"] == "not_authenticated"
+    assert_error(response, 401, "not_authenticated")
 
 
 def test_a_stream_follows_the_real_pipeline_from_the_first_event_to_the_last(

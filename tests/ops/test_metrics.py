@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from ops.tasks import metrics_collect_task
 from podcasts.models import PodcastStatus
 from podcasts.providers.base import ProviderError
 from podcasts.tasks import podcast_generate_task
 from tests.factories import PodcastFactory
 from tests.ops.conftest import queued_podcast
+from tests.utils import assert_error
 
 TOKEN = "scrape-token-for-tests"
 
@@ -42,7 +44,7 @@ def test_scrapers_without_the_token_are_refused(client, settings, db):
     assert client.get("/metrics").status_code == 403
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 403
     refused = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}x")
-    assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
+    assert_error(refused, 403, "forbidden")
 
 
 def test_with_nothing_configured_metrics_are_closed_outside_debug(client, settings, db):
@@ -122,8 +124,6 @@ def test_http_requests_are_counted(scraper, client, db):
 
 
 def test_the_hourly_collection_exports_its_aggregates(scraper, owner, other_user):
-    from podnex.tasks import metrics_collect_task
-
     PodcastFactory(user=owner, status=PodcastStatus.COMPLETED, audio_duration=90)
     PodcastFactory(user=owner, status=PodcastStatus.COMPLETED, audio_duration=30)
     metrics_collect_task.apply()

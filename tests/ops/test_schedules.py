@@ -12,11 +12,11 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from apikeys.models import ApiKey
+from ops.schedules import BEAT_SCHEDULE
+from ops.tasks import cleanup_task
 from podcasts.models import PodcastJob, PodcastStatus
 from podcasts.storage import audio_key, audio_upload
 from podnex.beat import Scheduler, schedules_register
-from podnex.cleanup import cleanup_run
-from podnex.schedules import BEAT_SCHEDULE
 from tests.factories import PodcastFactory
 
 EXPECTED = {
@@ -120,7 +120,7 @@ def due_and_not_due(owner):
 
 def test_cleanup_deletes_exactly_what_is_due_and_the_audio_of_purged_podcasts(due_and_not_due):
     rows = due_and_not_due
-    report = cleanup_run()
+    report = cleanup_task()
 
     assert report == {"jobs": 2, "podcasts": 1, "audio_files": 1, "api_keys": 1}
     assert set(PodcastJob.objects.values_list("job_id", flat=True)) == {"recent", "old-active"}
@@ -132,7 +132,7 @@ def test_cleanup_deletes_exactly_what_is_due_and_the_audio_of_purged_podcasts(du
     assert default_storage.exists(rows["kept_key"])
     assert set(ApiKey.objects.values_list("name", flat=True)) == {"live", "forever"}
 
-    assert cleanup_run() == {"jobs": 0, "podcasts": 0, "audio_files": 0, "api_keys": 0}
+    assert cleanup_task() == {"jobs": 0, "podcasts": 0, "audio_files": 0, "api_keys": 0}
 
 
 def test_cleanup_removes_purged_audio_from_the_bucket_too(owner, s3):
@@ -140,7 +140,7 @@ def test_cleanup_removes_purged_audio_from_the_bucket_too(owner, s3):
 
     podcast, key = stored_podcast(owner, status=PodcastStatus.COMPLETED, deleted_at=days_ago(40))
     assert s3.head_object(Bucket=BUCKET, Key=key)["ContentLength"] > 0
-    assert cleanup_run()["audio_files"] == 1
+    assert cleanup_task()["audio_files"] == 1
     assert s3.list_objects_v2(Bucket=BUCKET).get("KeyCount", 0) == 0
 
 
@@ -155,7 +155,7 @@ def test_two_cleanups_at_once_delete_everything_due_once(owner, postgres):
         from django.db import connection
 
         try:
-            reports.append(cleanup_run())
+            reports.append(cleanup_task())
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
         finally:

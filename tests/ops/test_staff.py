@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 from podcasts.models import PodcastStatus
 from tests.conftest import client_for
 from tests.factories import PodcastFactory, UserFactory
-from tests.podcasts.test_validation import assert_error
+from tests.utils import assert_error
 
 ROUTES = ["/api/v1/admin/stats", "/api/v1/admin/users", "/api/v1/admin/jobs"]
 

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from podcasts.models import JobStatus, Podcast, PodcastJob, PodcastStatus
 from tests.factories import SAMPLE_NOTES, PodcastFactory
-from tests.podcasts.test_validation import assert_error
+from tests.utils import assert_error
 
 URL = "/api/v1/podcasts"
 

@@ -8,6 +8,7 @@ from django.test import Client
 from podcasts import storage
 from podcasts.models import PodcastStatus
 from tests.factories import PodcastFactory
+from tests.utils import assert_error
 
 AUDIO = bytes(range(256)) * 40  # 10,240 bytes, every offset recognisable
 
@@ -70,8 +71,7 @@ def test_an_unsatisfiable_range_gets_416(owner_client, completed, settings):
 def test_a_tampered_link_is_not_found(owner_client, completed, settings):
     path = signed_path(owner_client, completed, settings)
     response = Client().get(path[:-3] + "abc")
-    assert response.status_code == 404
-    assert response.json()["code"] == "not_found"
+    assert_error(response, 404, "not_found")
 
 
 def test_an_expired_link_is_refused(owner_client, completed, settings, monkeypatch):
@@ -79,8 +79,7 @@ def test_an_expired_link_is_refused(owner_client, completed, settings, monkeypat
     later = time.time() + settings.DOWNLOAD_URL_TTL + 5
     monkeypatch.setattr(storage.time, "time", lambda: later)
     response = Client().get(path)
-    assert response.status_code == 410
-    assert response.json()["code"] == "link_expired"
+    assert_error(response, 410, "link_expired")
 
 
 def test_transcript_renders_srt_vtt_and_txt(owner, owner_client):

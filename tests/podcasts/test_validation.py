@@ -3,18 +3,10 @@
 import pytest
 
 from podcasts.models import Podcast
+from tests.utils import assert_error
 
 URL = "/api/v1/podcasts"
 NOTES = "Bees dance to tell each other where flowers are."
-
-
-def assert_error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert body["success"] is False
-    assert body["code"] == code
-    assert isinstance(body["error"], str) and body["error"]
-    return body
 
 
 @pytest.mark.parametrize(

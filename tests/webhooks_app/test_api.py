@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 from standardwebhooks import Webhook as StandardWebhook
 
-from tests.podcasts.test_validation import assert_error
+from tests.utils import assert_error
 from webhooks_app.models import DeliveryState, Webhook, WebhookDelivery, WebhookEvent
 
 URL = "/api/v1/webhooks"

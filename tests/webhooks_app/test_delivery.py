@@ -11,6 +11,7 @@ from django.utils import timezone
 from standardwebhooks import Webhook as StandardWebhook
 from standardwebhooks import WebhookVerificationError
 
+from ops.schedules import BEAT_SCHEDULE
 from podcasts import services as podcast_services
 from tests.factories import SAMPLE_NOTES, PodcastFactory
 from webhooks_app import services, tasks, transport
@@ -24,9 +25,11 @@ def enqueued(monkeypatch):
     """Messages the services publish, kept instead of going to the broker."""
     sent: list[tuple[str, dict]] = []
     for task in (tasks.webhook_deliver_task, tasks.webhook_fanout_task):
-        monkeypatch.setattr(
-            task, "apply_async", lambda args, _name=task.name, **kw: sent.append((_name, args, kw))
-        )
+
+        def keep(args=None, kwargs=None, _name=task.name, **options):
+            sent.append((_name, list(args), options))
+
+        monkeypatch.setattr(task, "apply_async", keep)
     return sent
 
 
@@ -35,7 +38,7 @@ def endpoint(user, url, events=("PODCAST_COMPLETED",)) -> Webhook:
 
 
 def emit(podcast, event=WebhookEvent.PODCAST_COMPLETED) -> list[WebhookDelivery]:
-    services.podcast_event_emit(podcast=podcast, event=event)
+    podcast_services.podcast_event_emit(podcast=podcast, event=event)
     return list(WebhookDelivery.objects.filter(payload__data__id=podcast.id))
 
 
@@ -193,7 +196,7 @@ def test_the_beat_task_enqueues_what_is_due(owner, receiver, enqueued):
 
 
 def test_the_beat_schedule_runs_the_retry_task_every_five_minutes(settings):
-    entry = settings.CELERY_BEAT_SCHEDULE["webhooks-retry-due"]
+    entry = BEAT_SCHEDULE["webhooks-retry-due"]
     assert entry["task"] == tasks.webhooks_retry_due_task.name
     assert entry["schedule"].minute == set(range(0, 60, 5))
 
@@ -334,7 +337,7 @@ def test_a_webhook_problem_never_fails_the_podcast(owner, monkeypatch, receiver)
     def broken(**kwargs):
         raise RuntimeError("bug in webhooks")
 
-    monkeypatch.setattr(services, "_podcast_deliveries_create", broken)
+    monkeypatch.setattr(services, "_deliveries_create", broken)
     podcast, job = podcast_services.podcast_create(
         user=owner, note_content=SAMPLE_NOTES, tts_provider="espeak"
     )

@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from tests.podcasts.test_validation import assert_error
+from tests.utils import assert_error
 from tests.webhooks_app.test_api import URL
 from webhooks_app import services, ssrf, transport
 from webhooks_app.models import Webhook, WebhookDelivery, WebhookEvent

@@ -9,6 +9,7 @@ import pytest
 from django.db import transaction
 from standardwebhooks import Webhook as StandardWebhook
 
+from podcasts import services as podcast_services
 from podcasts.models import Podcast, PodcastStatus
 from tests.factories import SAMPLE_NOTES, PodcastFactory
 from webhooks_app import services
@@ -82,7 +83,7 @@ def test_a_receiver_answering_500_then_200_sees_the_same_webhook_id_twice(
     hook = services.webhook_create(user=owner, url=server.url(), events=["PODCAST_FAILED"])
     podcast = PodcastFactory(user=owner, status="FAILED")
     with transaction.atomic():
-        services.podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_FAILED)
+        podcast_services.podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_FAILED)
 
     first, second = server.wait_for(2)
     assert first.headers["webhook-id"] == second.headers["webhook-id"]

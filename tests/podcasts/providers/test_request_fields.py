@@ -7,7 +7,7 @@ import pytest
 from podcasts.models import Podcast
 from podcasts.providers import registry
 from podcasts.providers.base import GUEST, HOST, Voice
-from tests.podcasts.test_validation import assert_error
+from tests.utils import assert_error
 
 URL = "/api/v1/podcasts"
 NOTES = "Bees dance to tell each other where flowers are."

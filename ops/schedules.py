@@ -1,6 +1,6 @@
 """Every periodic task of PodNex, declared in one place.
 
-settings assigns this to CELERY_BEAT_SCHEDULE. `podnex.beat.schedules_register` writes the
+ops.apps hands this to the Celery app (beat_schedule). `podnex.beat.schedules_register` writes the
 entries into django-celery-beat's tables after `migrate` and when beat starts, creating the
 missing ones only: once a row exists, staff edit it in the admin (timing, enabled) and a
 restart does not undo their edit. Each task is idempotent and safe to run twice at once.

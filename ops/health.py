@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
+import redis
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.utils import load_backend
@@ -23,6 +24,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 import podnex
+from podcasts.storage import storage_service
 
 NOT_CONFIGURED = "not configured"
 _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="health")
@@ -52,8 +54,7 @@ def _check_db() -> dict[str, Any]:
 def _check_redis() -> dict[str, Any]:
     if not settings.REDIS_URL:
         raise NotConfigured()
-    import redis
-
+    # A fresh connection, as for the database: it proves a new one can be made.
     timeout = settings.HEALTH_CHECK_TIMEOUT
     client = redis.Redis.from_url(
         settings.REDIS_URL, socket_timeout=timeout, socket_connect_timeout=timeout
@@ -68,8 +69,6 @@ def _check_redis() -> dict[str, Any]:
 def _check_s3() -> dict[str, Any]:
     if not settings.S3_BUCKET_NAME:
         raise NotConfigured()
-    from podcasts.storage import storage_service
-
     return storage_service().ping()
 
 

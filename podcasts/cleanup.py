@@ -1,8 +1,8 @@
-"""The daily cleanup: what the plan's retention rules say may go, and only that."""
+"""The podcasts' part of the daily cleanup: what the plan's retention rules say may go, and
+only that. (ops.tasks runs it beside the other apps' purges.)"""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
@@ -13,8 +13,6 @@ from django.utils import timezone
 from podcasts import storage
 from podcasts.models import FINAL_STATUSES, Podcast, PodcastJob
 
-logger = logging.getLogger(__name__)
-
 _BATCH = 200
 
 
@@ -23,17 +21,14 @@ class CleanupReport:
     jobs: int = 0
     podcasts: int = 0
     audio_files: int = 0
-    api_keys: int = 0
 
 
-def cleanup_run(*, now: datetime | None = None) -> dict[str, int]:
-    """Delete finished jobs older than CLEANUP_JOB_DAYS, podcasts soft-deleted more than
-    CLEANUP_DELETED_PODCAST_DAYS ago together with their stored audio, and expired API keys.
+def podcasts_purge(*, now: datetime | None = None) -> dict[str, int]:
+    """Delete finished jobs older than CLEANUP_JOB_DAYS and podcasts soft-deleted more than
+    CLEANUP_DELETED_PODCAST_DAYS ago together with their stored audio.
 
     Idempotent, and two runs at once do not trip over each other: each batch of podcasts is
     locked with SKIP LOCKED, so a second run takes other rows or none."""
-    from apikeys.models import ApiKey
-
     now = now or timezone.now()
     report = CleanupReport()
 
@@ -66,8 +61,4 @@ def cleanup_run(*, now: datetime | None = None) -> dict[str, int]:
             Podcast.objects.filter(id__in=[p.id for p in batch]).delete()
             report.podcasts += len(batch)
 
-    _, deleted = ApiKey.objects.filter(expires_at__lt=now).delete()
-    report.api_keys = deleted.get(ApiKey._meta.label, 0)
-    result = asdict(report)
-    logger.info("cleanup finished", extra={"cleanup": result})
-    return result
+    return asdict(report)

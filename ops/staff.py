@@ -13,18 +13,19 @@ from rest_framework import serializers
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.views import APIView
 
+from apikeys.models import ApiKey
 from apikeys.permissions import ApiKeyScopePermission
+from ops.metrics import queue_depth, status_counts
+from ops.selectors import job_list, platform_stats, user_list
+from podcasts.models import PodcastJob
 from podnex.api.fields import StrictCharField
 from podnex.api.pagination import PageQuerySerializer, PaginationSerializer
 from podnex.api.responses import ErrorSerializer, envelope, ok
-from podnex.selectors import job_list, platform_stats, status_counts, user_list
 
 ERRORS = {400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer}
 
 
 def _is_api_key(auth) -> bool:
-    from apikeys.models import ApiKey
-
     return isinstance(auth, ApiKey)
 
 
@@ -153,9 +154,6 @@ class JobsView(StaffView):
         },
     )
     def get(self, request):
-        from podcasts.models import PodcastJob
-        from podnex.metrics import queue_depth
-
         query = _valid(JobQuerySerializer, request.query_params)
         page = job_list(page=query["page"], limit=query["limit"], status=query.get("status"))
         return ok(
@@ -166,6 +164,7 @@ class JobsView(StaffView):
         )
 
 
+# Included under /api/v1/ by podnex.urls.
 urlpatterns = [
     path("admin/stats", StatsView.as_view(), name="admin-stats"),
     path("admin/users", UsersView.as_view(), name="admin-users"),

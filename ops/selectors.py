@@ -8,28 +8,18 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from billing.models import Subscription, SubscriptionPlan
+from ops.metrics import queue_depth, status_counts, webhook_outcomes
+from podcasts.models import Podcast, PodcastJob, PodcastStatus
 from podnex.api.pagination import Page, paginate
 
 
-def status_counts(queryset) -> dict[str, int]:
-    from podcasts.models import PodcastStatus
-
-    counts = dict(queryset.values_list("status").annotate(n=Count("id")).order_by())
-    return {status.lower(): counts.get(status, 0) for status in PodcastStatus.values}
-
-
 def platform_stats() -> dict:
-    from billing.models import Subscription, SubscriptionPlan
-    from podcasts.models import Podcast, PodcastJob, PodcastStatus
-    from podnex.metrics import queue_depth
-    from webhooks_app.models import Webhook
-
     now = timezone.now()
     day, month = now - timedelta(days=1), now - timedelta(days=30)
     users = get_user_model().objects
     completed = Podcast.objects.filter(status=PodcastStatus.COMPLETED)
     plans = dict(Subscription.objects.values_list("plan").annotate(n=Count("id")).order_by())
-    webhooks = Webhook.objects.aggregate(ok=Sum("success_count"), failed=Sum("failure_count"))
     jobs_day = PodcastJob.objects.filter(created_at__gte=day)
     return {
         "users": {
@@ -48,7 +38,7 @@ def platform_stats() -> dict:
             "last24Hours": status_counts(jobs_day),
         },
         "subscriptions": {plan.lower(): plans.get(plan, 0) for plan in SubscriptionPlan.values},
-        "webhookDeliveries": {"success": webhooks["ok"] or 0, "failure": webhooks["failed"] or 0},
+        "webhookDeliveries": webhook_outcomes(),
         "generatedAt": now,
     }
 
@@ -67,8 +57,6 @@ def user_list(*, page: int, limit: int, search: str | None = None) -> Page:
 
 
 def job_list(*, page: int, limit: int, status: str | None = None) -> Page:
-    from podcasts.models import PodcastJob
-
     queryset = PodcastJob.objects.select_related("podcast")
     if status:
         queryset = queryset.filter(status=status.upper())
