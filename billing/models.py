@@ -79,6 +79,8 @@ class UsageReservation(models.Model):
     )
     podcast_id = models.CharField(max_length=32, unique=True)
     minutes = models.IntegerField()
+    # 1 for a new podcast; 0 for a re-render, which holds minutes but is no new podcast.
+    podcasts = models.IntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
@@ -95,6 +97,9 @@ class UsageRecord(models.Model):
     podcast_id = models.CharField(max_length=32, null=True, blank=True)
     duration = models.IntegerField()  # seconds of audio generated
     credits = models.IntegerField(default=1)
+    # "" for a podcast's first audio; the job id of each later re-render, which is charged
+    # for the speech it newly voiced.
+    charge_key = models.CharField(max_length=255, blank=True, default="")
 
     recorded_at = models.DateTimeField(default=timezone.now)
     billing_month = models.CharField(max_length=7)  # "2026-01"
@@ -107,9 +112,9 @@ class UsageRecord(models.Model):
         constraints = [
             # A completion that runs twice (re-delivered task) can never bill twice.
             models.UniqueConstraint(
-                fields=["podcast_id"],
+                fields=["podcast_id", "charge_key"],
                 condition=models.Q(podcast_id__isnull=False),
-                name="usage_record_once_per_podcast",
+                name="usage_record_once_per_podcast_charge",
             )
         ]
 

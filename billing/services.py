@@ -5,7 +5,8 @@ portal, cancel) and billing.dodo_webhooks (inbound events).
 Quota works in three steps, each keyed by podcast id so that any step may run twice:
 - `quota_reserve` (inside the transaction that queues a podcast) checks
   used + held + this one <= limit under a row lock on the subscription and holds one
-  podcast and its estimated minutes in a UsageReservation row;
+  podcast and its estimated minutes in a UsageReservation row (a re-render of a podcast
+  holds only the minutes it will newly voice);
 - `usage_charge` (inside the job's completion transaction) swaps that row for one
   UsageRecord with the real minutes and counts the podcast; a unique podcast id on
   UsageRecord makes "charge once" a database constraint;
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Sum
+from django.db.models import F, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -96,7 +97,7 @@ class Held:
 def quota_held(subscription: Subscription) -> Held:
     """What running jobs hold against the plan right now."""
     totals = UsageReservation.objects.filter(subscription=subscription).aggregate(
-        podcasts=Count("id"), minutes=Coalesce(Sum("minutes"), 0)
+        podcasts=Coalesce(Sum("podcasts"), 0), minutes=Coalesce(Sum("minutes"), 0)
     )
     return Held(podcasts=totals["podcasts"], minutes=totals["minutes"])
 
@@ -109,11 +110,15 @@ def estimated_minutes(duration: str) -> int:
     return durations.estimated_minutes(duration)
 
 
-def quota_reserve(*, user, podcast_id: str, duration: str) -> UsageReservation:
+def quota_reserve(
+    *, user, podcast_id: str, duration: str = "SHORT", minutes: int | None = None,
+    new_podcast: bool = True,
+) -> UsageReservation:  # fmt: skip
     """Hold one podcast and its estimated minutes, or raise PlanLimitReached (403).
 
-    Call it inside the transaction that queues the podcast, so a refusal rolls the podcast
-    back and a success is visible exactly when the podcast is."""
+    A re-render passes `minutes` (what it will newly voice) and `new_podcast=False`: it
+    holds minutes only. Call it inside the transaction that queues the job, so a refusal
+    rolls the job back and a success is visible exactly when the job is."""
     with transaction.atomic():
         # Lock: without it, concurrent creates all read "4 of 5 used" and all pass; the lock
         # makes check-and-reserve one step per user.
@@ -121,11 +126,11 @@ def quota_reserve(*, user, podcast_id: str, duration: str) -> UsageReservation:
         existing = UsageReservation.objects.filter(podcast_id=podcast_id).first()
         if existing is not None:
             return existing
-        minutes = estimated_minutes(duration)
+        minutes = estimated_minutes(duration) if minutes is None else minutes
         held = quota_held(subscription)
         podcast_limit = subscription.monthly_podcast_limit
         podcasts_in_use = subscription.current_podcast_count + held.podcasts
-        if podcast_limit is not None and podcasts_in_use + 1 > podcast_limit:
+        if new_podcast and podcast_limit is not None and podcasts_in_use + 1 > podcast_limit:
             raise _limit_reached(
                 subscription,
                 reason="podcast_limit",
@@ -146,7 +151,10 @@ def quota_reserve(*, user, podcast_id: str, duration: str) -> UsageReservation:
                 f"{minutes_limit} minutes used or held, this podcast needs up to {minutes}",
             )
         return UsageReservation.objects.create(
-            subscription=subscription, podcast_id=podcast_id, minutes=minutes
+            subscription=subscription,
+            podcast_id=podcast_id,
+            minutes=minutes,
+            podcasts=1 if new_podcast else 0,
         )
 
 
@@ -170,18 +178,24 @@ def quota_release(*, podcast_id: str) -> None:
     UsageReservation.objects.filter(podcast_id=podcast_id).delete()
 
 
-def usage_charge(*, podcast) -> UsageRecord | None:
+def usage_charge(
+    *, podcast, seconds: float | None = None, charge_key: str = ""
+) -> UsageRecord | None:
     """Charge a completed podcast once: one UsageRecord, its real minutes (audio duration
     rounded up to whole minutes) and one podcast on the counters. A second call for the same
-    podcast (re-delivered task) changes nothing and returns None."""
-    seconds = int(podcast.audio_duration or 0)
+    podcast (re-delivered task) changes nothing and returns None.
+
+    A re-render passes `seconds` (the speech it newly voiced) and its job id as
+    `charge_key`: it is charged those minutes, once per job, and counts no new podcast."""
+    rerender = bool(charge_key)
+    seconds = int(podcast.audio_duration or 0) if seconds is None else math.ceil(seconds)
     minutes = math.ceil(seconds / 60)
     now = timezone.now()
     with transaction.atomic():
         # Lock: counters are read-modify-write, and two completions of one podcast must see
         # each other's UsageRecord (the unique podcast id backs this up).
         subscription = _subscription_locked(podcast.user)
-        if UsageRecord.objects.filter(podcast_id=podcast.id).exists():
+        if UsageRecord.objects.filter(podcast_id=podcast.id, charge_key=charge_key).exists():
             return None
         UsageReservation.objects.filter(podcast_id=podcast.id).delete()
         record = UsageRecord.objects.create(
@@ -189,12 +203,13 @@ def usage_charge(*, podcast) -> UsageRecord | None:
             subscription=subscription,
             podcast_id=podcast.id,
             duration=seconds,
-            credits=1,
+            credits=0 if rerender else 1,
+            charge_key=charge_key,
             recorded_at=now,
             billing_month=billing_month(now),
         )
         Subscription.objects.filter(pk=subscription.pk).update(
-            current_podcast_count=F("current_podcast_count") + 1,
+            current_podcast_count=F("current_podcast_count") + (0 if rerender else 1),
             current_minutes_used=F("current_minutes_used") + minutes,
             updated_at=now,
         )

@@ -34,15 +34,14 @@ from podnex.api.responses import ErrorSerializer
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
-_KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"  # printable ASCII, no spaces
-_VALID_KEY = re.compile(_KEY_PATTERN)
+_VALID_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, no spaces
 
 PARAMETER = OpenApiParameter(
     name=HEADER,
     type=str,
     location=OpenApiParameter.HEADER,
     required=False,
-    pattern=_KEY_PATTERN,  # the schema states what the server checks
+    pattern=_VALID_KEY.pattern,
     description=(
         "Any unique string (a UUID is a good choice), 1-255 printable ASCII characters. "
         "Repeating the request with the same key and the same body within 24 hours returns "

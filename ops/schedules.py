@@ -39,6 +39,16 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "podcasts.requeue_stale",
         "schedule": crontab(minute="*"),
     },
+    # Sources: files no source points at are removed (and stuck sources failed) daily; a
+    # source whose reading never finished is failed within minutes of its timeout.
+    "sources-cleanup-daily": {
+        "task": "sources.cleanup",
+        "schedule": crontab(minute=47, hour=3),
+    },
+    "sources-fail-stuck": {
+        "task": "sources.fail_stuck",
+        "schedule": crontab(minute="*/5"),
+    },
     # Idempotency-Key answers are replayed for 24 hours; older ones are forgotten.
     "idempotency-purge-expired": {
         "task": "idempotency.purge_expired",

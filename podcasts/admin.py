@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
 from podcasts import services
-from podcasts.models import Podcast, PodcastJob
+from podcasts.models import Feed, Podcast, PodcastJob
 
 
 class PodcastJobInline(admin.TabularInline):
@@ -86,3 +86,16 @@ class PodcastJobAdmin(admin.ModelAdmin):
     list_select_related = ["podcast"]
     raw_id_fields = ["podcast"]
     readonly_fields = ["id", "created_at"]
+
+
+@admin.register(Feed)
+class FeedAdmin(admin.ModelAdmin):
+    list_display = ("user", "title", "language", "category", "explicit", "updated_at")
+    search_fields = ("user__email", "title")
+    # The token's nonce and hash stay out of forms: rotating is the owner's action.
+    exclude = ("token_nonce", "token_hash")
+    readonly_fields = ("image_key", "intro_key", "outro_key", "bed_key", "created_at")
+    raw_id_fields = ("user",)
+
+    def has_add_permission(self, request) -> bool:
+        return False  # a feed is made with its secret on the owner's first GET /feed

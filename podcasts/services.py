@@ -6,6 +6,7 @@ Views, tasks, admin actions and commands all call these functions.
 from __future__ import annotations
 
 import logging
+import math
 import traceback
 import uuid
 from datetime import datetime, timedelta
@@ -15,21 +16,27 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.services import quota_release, quota_reserve
-from podcasts import publisher, storage
+from podcasts import publisher, scripts, storage
 from podcasts.models import (
     ACTIVE_STATUSES,
+    EDITABLE_STATUSES,
     FINAL_STATUSES,
+    JobKind,
     JobStatus,
     Podcast,
     PodcastDuration,
     PodcastJob,
+    PodcastScript,
     PodcastStatus,
 )
+from podcasts.providers import registry
 from podcasts.serializers import PodcastSummarySerializer
+from podcasts.speakers import speakers_with_ids, voices_assign
 from podnex import durations
-from podnex.api.errors import Conflict, NotFound
+from podnex.api.errors import Conflict, InvalidInput, NotFound
 from podnex.celery import app as celery_app
 from podnex.celery import task_send
+from sources.services import source_summary, sources_for_podcast, sources_notes
 from webhooks_app import services as webhooks
 from webhooks_app.models import WebhookEvent
 
@@ -65,7 +72,7 @@ def podcast_get(*, user, podcast_id: str) -> Podcast:
 def podcast_create(
     *,
     user,
-    note_content: str,
+    note_content: str = "",
     duration: str = PodcastDuration.SHORT,
     title: str | None = None,
     note_id: str | None = None,
@@ -75,11 +82,19 @@ def podcast_create(
     webhook_url: str | None = None,
     language: str = "en",
     instructions: str = "",
+    source_ids: list[str] | None = None,
+    speakers: list[dict] | None = None,
+    review: bool = False,
 ) -> tuple[Podcast, PodcastJob]:
+    sources = sources_for_podcast(user=user, source_ids=source_ids) if source_ids else []
+    if sources:
+        # Each source becomes a section headed by its title, after any pasted notes.
+        note_content = sources_notes(sources, notes=note_content)
     with transaction.atomic():
         podcast = Podcast.objects.create(
             user=user,
             note_content=note_content,
+            sources=[source_summary(source) for source in sources],
             duration=duration,
             title=title or None,
             note_id=note_id or None,
@@ -89,6 +104,11 @@ def podcast_create(
             webhook_url=webhook_url or None,
             language=language,
             instructions=instructions,
+            speakers=[
+                {"name": s["name"], "role": s["role"], "voice": s.get("voice") or ""}
+                for s in speakers or []
+            ],
+            review=review,
         )
         quota_reserve(user=user, podcast_id=podcast.id, duration=podcast.duration)
         job = _job_enqueue(podcast)
@@ -132,6 +152,8 @@ def podcast_delete(*, user, podcast_id: str) -> None:
         now = timezone.now()
         if podcast.status in ACTIVE_STATUSES:
             _cancel_locked(podcast, now=now)
+        elif podcast.status == PodcastStatus.SCRIPT_READY:
+            quota_release(podcast_id=podcast.id)  # a draft held its quota until now
         podcast.deleted_at = now
         podcast.save()
         if podcast.audio_url:
@@ -178,8 +200,8 @@ def _revoke(job_ids: list[str]) -> None:
             pass
 
 
-def _job_enqueue(podcast: Podcast) -> PodcastJob:
-    job = PodcastJob.objects.create(podcast=podcast, job_id=str(uuid.uuid4()))
+def _job_enqueue(podcast: Podcast, *, kind: str = JobKind.GENERATE) -> PodcastJob:
+    job = PodcastJob.objects.create(podcast=podcast, job_id=str(uuid.uuid4()), kind=kind)
     transaction.on_commit(lambda: _job_send(podcast_id=podcast.id, job_id=job.job_id))
     return job
 
@@ -228,12 +250,13 @@ def podcast_jobs_requeue_stale(*, now: datetime | None = None, limit: int = 500)
             stale = podcast.jobs.filter(status=JobStatus.QUEUED)
             if stale.filter(created_at__gte=cutoff).exists():
                 continue  # a fresh job is already waiting
+            kind = stale.order_by("-created_at").values_list("kind", flat=True).first()
             stale.update(
                 status=JobStatus.CANCELLED,
                 completed_at=now,
                 error="Superseded: not picked up by a worker in time, sent again",
             )
-            _job_enqueue(podcast)
+            _job_enqueue(podcast, kind=kind or JobKind.GENERATE)
             requeued += 1
     if requeued:
         logger.warning("re-enqueued %d podcasts whose jobs waited too long", requeued)
@@ -241,17 +264,24 @@ def podcast_jobs_requeue_stale(*, now: datetime | None = None, limit: int = 500)
 
 
 def podcast_job_fail(*, podcast_id: str, job_id: str, message: str) -> None:
-    """The job failed for good: the podcast is FAILED with `message`, charges nothing and
-    frees its quota reservation; webhooks and streams hear of it."""
+    """The job failed for good: the podcast is FAILED with `message` (a failed re-render
+    keeps its earlier audio), charges nothing and frees its quota reservation; webhooks
+    and streams hear of it."""
     now = timezone.now()
     with transaction.atomic():
         podcast = Podcast.objects.select_for_update().filter(id=podcast_id).first()
         if podcast is None or podcast.status in FINAL_STATUSES:
             return
-        podcast.status = PodcastStatus.FAILED
-        podcast.current_step = "Failed"
+        if podcast.audio_url:
+            # A failed re-render: the earlier episode is still there and still playable.
+            podcast.status = PodcastStatus.COMPLETED
+            podcast.progress = 100
+            podcast.current_step = "Render failed; the earlier audio is kept"
+        else:
+            podcast.status = PodcastStatus.FAILED
+            podcast.current_step = "Failed"
+            podcast.completed_at = now
         podcast.error = message
-        podcast.completed_at = now
         podcast.save()
         quota_release(podcast_id=podcast_id)
         PodcastJob.objects.filter(job_id=job_id).update(
@@ -319,3 +349,153 @@ def _podcast_recover(*, podcast_id: str, cutoff: datetime, now: datetime) -> Non
         podcast.current_step = "Queued again: its worker was lost"
         podcast.save()
         _job_enqueue(podcast)
+
+
+# --- The script: read, edit, render -------------------------------------------------------
+
+
+def script_get(*, user, podcast_id: str) -> PodcastScript:
+    podcast = podcast_get(user=user, podcast_id=podcast_id)
+    stored = PodcastScript.objects.filter(podcast=podcast).first()
+    if stored is None:
+        raise Conflict(
+            f"The podcast has no script yet; it is {podcast.status.lower()}",
+            code="not_ready",
+            status=podcast.status.lower(),
+        )
+    return stored
+
+
+def _script_locked(*, user, podcast_id: str) -> tuple[Podcast, PodcastScript]:
+    """The podcast (row-locked) and its script, when its owner may change it now.
+    Call inside transaction.atomic()."""
+    # Lock: an edit racing a render (or another edit) must not be lost or voiced half-done;
+    # the render takes this lock too, so an edit lands either before it or after its job.
+    podcast = Podcast.visible.select_for_update().filter(id=podcast_id, user=user).first()
+    if podcast is None:
+        raise NotFound("Podcast not found")
+    if podcast.status in ACTIVE_STATUSES:
+        raise Conflict(
+            f"A job is running on this podcast ({podcast.status.lower()}); wait until it ends",
+            code="job_running",
+            status=podcast.status.lower(),
+        )
+    stored = PodcastScript.objects.filter(podcast=podcast).first()
+    if stored is None or podcast.status not in EDITABLE_STATUSES:
+        raise Conflict(
+            f"This podcast's script can not be changed; it is {podcast.status.lower()}",
+            code="invalid_state",
+            status=podcast.status.lower(),
+        )
+    return podcast, stored
+
+
+def _script_store(stored: PodcastScript, document: dict) -> PodcastScript:
+    stored.title = document["title"]
+    stored.speakers = document["speakers"]
+    stored.sections = document["sections"]
+    stored.version += 1
+    stored.save()
+    return stored
+
+
+def script_replace(*, user, podcast_id: str, document: dict) -> PodcastScript:
+    """PUT: a whole new script. Speakers left out stay; lines keep the ids they send."""
+    with transaction.atomic():
+        podcast, stored = _script_locked(user=user, podcast_id=podcast_id)
+        speakers = stored.speakers
+        if document.get("speakers"):
+            _voices_check(podcast, document["speakers"])
+            speakers = voices_assign(
+                provider_name=podcast.tts_provider,
+                speakers=speakers_with_ids(document["speakers"]),
+                language=podcast.language,
+            )
+            podcast.speakers = [
+                {key: s[key] for key in ("name", "role", "voice")} for s in speakers
+            ]
+            podcast.save(update_fields=["speakers", "updated_at"])
+        checked = scripts.document_check({**document, "speakers": speakers})
+        return _script_store(stored, checked)
+
+
+def _voices_check(podcast: Podcast, speakers: list[dict]) -> None:
+    for speaker in speakers:
+        voice = speaker.get("voice")
+        if voice and not registry.voice_is_known(provider_name=podcast.tts_provider, voice=voice):
+            raise InvalidInput(
+                f"Unknown voice {voice!r} for {podcast.tts_provider}; see GET /api/v1/voices",
+                code="unknown_voice",
+            )
+
+
+def script_line_update(
+    *, user, podcast_id: str, line_id: str, text: str | None = None, speaker: str | None = None
+) -> tuple[PodcastScript, dict]:
+    with transaction.atomic():
+        _, stored = _script_locked(user=user, podcast_id=podcast_id)
+        document = scripts.document_of(stored)
+        line = scripts.line_update(document, line_id, text=text, speaker=speaker)
+        return _script_store(stored, document), line
+
+
+def script_line_insert(
+    *,
+    user,
+    podcast_id: str,
+    speaker: str,
+    text: str,
+    after: str | None = None,
+    position: int | None = None,
+) -> tuple[PodcastScript, dict]:
+    with transaction.atomic():
+        _, stored = _script_locked(user=user, podcast_id=podcast_id)
+        document = scripts.document_of(stored)
+        line = scripts.line_insert(
+            document, speaker=speaker, text=text, after=after, position=position
+        )
+        return _script_store(stored, document), line
+
+
+def script_line_delete(*, user, podcast_id: str, line_id: str) -> PodcastScript:
+    with transaction.atomic():
+        _, stored = _script_locked(user=user, podcast_id=podcast_id)
+        document = scripts.document_of(stored)
+        scripts.line_delete(document, line_id)
+        return _script_store(stored, document)
+
+
+def _manifest(podcast: Podcast, stored: PodcastScript | None) -> dict | None:
+    """The last render's manifest while its audio is the podcast's (a re-render keeps it)."""
+    return stored.rendered if stored and podcast.audio_url else None
+
+
+def podcast_render(*, user, podcast_id: str) -> tuple[Podcast, PodcastJob, dict]:
+    """Queue a render of the stored script. Returns the plan: lines to voice and reused.
+
+    A podcast's first audio holds a podcast and its estimated minutes, like a create (a
+    reviewed draft already holds them); a re-render holds the minutes of the lines it will
+    newly voice and is charged for those only."""
+    with transaction.atomic():
+        podcast, stored = _script_locked(user=user, podcast_id=podcast_id)
+        document = scripts.document_of(stored)
+        to_voice, words = scripts.render_plan(
+            tts_provider=podcast.tts_provider,
+            document=document,
+            manifest=_manifest(podcast, stored),
+        )
+        if podcast.audio_url:
+            minutes = math.ceil(durations.minutes_of(words))
+            quota_reserve(user=user, podcast_id=podcast.id, minutes=minutes, new_podcast=False)
+        else:
+            quota_reserve(user=user, podcast_id=podcast.id, duration=podcast.duration)
+        podcast.status = PodcastStatus.QUEUED
+        podcast.progress = 0
+        podcast.current_step = "Queued for rendering"
+        podcast.error = None
+        podcast.started_at = None
+        podcast.save()
+        job = _job_enqueue(podcast, kind=JobKind.RENDER)
+    total = len(scripts.document_lines(document))
+    plan = {"lines": total, "linesToVoice": to_voice, "linesReused": total - to_voice}
+    return podcast, job, plan

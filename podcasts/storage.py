@@ -203,13 +203,22 @@ def storage_service() -> StorageService:
 # --- The functions the pipeline and views call ---------------------------------------------
 
 
-def audio_key(*, user_id: str, podcast_id: str) -> str:
-    return f"podcasts/{user_id}/{podcast_id}/episode.mp3"
+def audio_key(*, user_id: str, podcast_id: str, version: str = "") -> str:
+    """Where a podcast's MP3 lives. A re-render writes a new `version` beside the old file,
+    so the earlier audio stays playable until the new one is saved."""
+    name = f"episode-{version}.mp3" if version else "episode.mp3"
+    return f"podcasts/{user_id}/{podcast_id}/{name}"
 
 
 def audio_upload(*, key: str, data: bytes) -> str:
     """Store an episode's MP3 under `key`, replacing what was there."""
     return storage_service().upload(data, key, content_type=AUDIO_CONTENT_TYPE)
+
+
+def audio_read(*, key: str) -> bytes:
+    """An episode's MP3 (a re-render keeps the frames of its unchanged lines)."""
+    with storage_service().storage.open(key, "rb") as handle:
+        return handle.read()
 
 
 def audio_delete(*, key: str) -> None:

@@ -11,7 +11,7 @@ Last-Event-ID is not sent the state it already has:
   event: status    data: {"podcastId", "status", "progress", "currentStep", "error", ...}
   event: progress  data: the same fields, when only progress or step changed
 A comment line is sent every SSE_HEARTBEAT_SECONDS so that proxies keep the stream open.
-The stream ends after the final status (completed, failed, cancelled), or after
+The stream ends after the final status (completed, failed, cancelled, script_ready), or after
 SSE_MAX_SECONDS, when the client's EventSource reconnects by itself.
 
 The generator is asynchronous: under the ASGI server (Procfile: uvicorn) an open stream

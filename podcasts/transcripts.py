@@ -14,7 +14,9 @@ def _clock(seconds: float, *, separator: str) -> str:
 
 
 def _speaker(segment: dict) -> str:
-    return SPEAKER_NAMES.get(segment["speaker"], segment["speaker"].title())
+    # Segments name their speaker; transcripts stored before speakers had names do not.
+    name = segment.get("name")
+    return name or SPEAKER_NAMES.get(segment["speaker"], segment["speaker"].title())
 
 
 def transcript_srt(segments: list[dict]) -> str:
@@ -29,9 +31,15 @@ def transcript_vtt(segments: list[dict]) -> str:
     blocks = ["WEBVTT\n"]
     for seg in segments:
         span = f"{_clock(seg['start'], separator='.')} --> {_clock(seg['end'], separator='.')}"
-        # WebVTT voice spans name the speaker so players can style them.
-        blocks.append(f"{span}\n<v {_speaker(seg)}>{seg['text']}\n")
+        # WebVTT voice spans name the speaker so players can style them; the annotation
+        # ends at ">", and "&", "<" are escaped in cue text.
+        name = _speaker(seg).replace(">", "")
+        blocks.append(f"{span}\n<v {_vtt_escape(name)}>{_vtt_escape(seg['text'])}\n")
     return "\n".join(blocks)
+
+
+def _vtt_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def transcript_txt(segments: list[dict]) -> str:

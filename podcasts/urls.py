@@ -17,6 +17,18 @@ urlpatterns = [
     path(
         "podcasts/<str:podcast_id>/download", views.PodcastDownloadView.as_view(), name="download"
     ),
+    path("podcasts/<str:podcast_id>/script", views.PodcastScriptView.as_view(), name="script"),
+    path(
+        "podcasts/<str:podcast_id>/script/lines",
+        views.PodcastScriptLinesView.as_view(),
+        name="script-lines",
+    ),
+    path(
+        "podcasts/<str:podcast_id>/script/lines/<str:line_id>",
+        views.PodcastScriptLineView.as_view(),
+        name="script-line",
+    ),
+    path("podcasts/<str:podcast_id>/render", views.PodcastRenderView.as_view(), name="render"),
     path("podcasts/<str:podcast_id>/events", views.PodcastEventsView.as_view(), name="events"),
     path("voices", views.VoiceListView.as_view(), name="voices"),
     path("media/<str:token>", views.AudioFileView.as_view(), name="audio-file"),

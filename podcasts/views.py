@@ -18,7 +18,6 @@ from rest_framework.views import APIView
 from apikeys import scopes
 from idempotency import services as idempotency
 from podcasts import selectors, services, storage, stream
-from podcasts.models import PodcastStatus
 from podcasts.providers import registry
 from podcasts.serializers import (
     PodcastCreatedSerializer,
@@ -27,6 +26,12 @@ from podcasts.serializers import (
     PodcastListQuerySerializer,
     PodcastStatusSerializer,
     PodcastSummarySerializer,
+    RenderPlanSerializer,
+    ScriptLineInsertSerializer,
+    ScriptLineSerializer,
+    ScriptLineUpdateSerializer,
+    ScriptReplaceSerializer,
+    ScriptSerializer,
     TranscriptQuerySerializer,
     TranscriptSegmentSerializer,
     VoiceProviderSerializer,
@@ -60,7 +65,8 @@ class PodcastListCreateView(APIView):
         data = validated(PodcastCreateSerializer, request.data)
         podcast, job = services.podcast_create(
             user=request.user,
-            note_content=data["noteContent"],
+            note_content=data.get("noteContent", ""),
+            source_ids=data.get("sourceIds"),
             duration=duration_of(data["duration"]),
             title=data.get("title"),
             note_id=data.get("noteId"),
@@ -70,6 +76,8 @@ class PodcastListCreateView(APIView):
             webhook_url=data.get("webhookUrl"),
             language=data["language"],
             instructions=data["instructions"],
+            speakers=data.get("speakers"),
+            review=data["review"],
         )
         return ok(status=202, podcast=_created(podcast, job))
 
@@ -217,8 +225,8 @@ class PodcastTranscriptView(APIView):
     def get(self, request, podcast_id: str):
         query = validated(TranscriptQuerySerializer, request.query_params)
         podcast = services.podcast_get(user=request.user, podcast_id=podcast_id)
-        if podcast.status != PodcastStatus.COMPLETED or podcast.transcript is None:
-            raise _not_ready(podcast)
+        if podcast.transcript is None:
+            raise _not_ready(podcast)  # (during a re-render the earlier transcript is served)
         segments = podcast.transcript
         if query["format"] == "json":
             return ok(podcastId=podcast.id, segments=segments)
@@ -246,7 +254,7 @@ class PodcastDownloadView(APIView):
     )
     def get(self, request, podcast_id: str):
         podcast = services.podcast_get(user=request.user, podcast_id=podcast_id)
-        if podcast.status != PodcastStatus.COMPLETED or not podcast.audio_url:
+        if not podcast.audio_url:  # (during a re-render the earlier audio is served)
             raise _not_ready(podcast)
         signed = storage.audio_signed_url(key=podcast.audio_url, filename=_filename(podcast))
         return ok(
@@ -254,6 +262,105 @@ class PodcastDownloadView(APIView):
             expiresAt=_iso(signed.expires_at),
             expiresIn=signed.expires_at - _now_ts(),
         )
+
+
+# --- The script and its render ---------------------------------------------------------------
+
+SCRIPT_RESPONSE = envelope("PodcastScriptResponse", script=ScriptSerializer())
+LINE_RESPONSE = envelope(
+    "PodcastScriptLineResponse", line=ScriptLineSerializer(), script=ScriptSerializer()
+)
+
+
+def _script(stored) -> dict:
+    return {
+        "title": stored.title,
+        "speakers": stored.speakers,
+        "sections": stored.sections,
+        "version": stored.version,
+    }
+
+
+class PodcastScriptView(APIView):
+    required_scopes = {"GET": scopes.PODCAST_READ, "PUT": scopes.PODCAST_CREATE}
+
+    @extend_schema(
+        operation_id="podcasts_script_retrieve", responses={200: SCRIPT_RESPONSE, **ERRORS}
+    )
+    def get(self, request, podcast_id: str):
+        stored = services.script_get(user=request.user, podcast_id=podcast_id)
+        return ok(script=_script(stored))
+
+    @extend_schema(
+        operation_id="podcasts_script_replace",
+        request=ScriptReplaceSerializer,
+        responses={200: SCRIPT_RESPONSE, **ERRORS},
+    )
+    def put(self, request, podcast_id: str):
+        data = validated(ScriptReplaceSerializer, request.data)
+        stored = services.script_replace(user=request.user, podcast_id=podcast_id, document=data)
+        return ok(script=_script(stored))
+
+
+class PodcastScriptLinesView(APIView):
+    required_scopes = {"POST": scopes.PODCAST_CREATE}
+
+    @extend_schema(
+        operation_id="podcasts_script_line_insert",
+        request=ScriptLineInsertSerializer,
+        responses={201: LINE_RESPONSE, **ERRORS},
+    )
+    def post(self, request, podcast_id: str):
+        data = validated(ScriptLineInsertSerializer, request.data)
+        stored, line = services.script_line_insert(user=request.user, podcast_id=podcast_id, **data)
+        return ok(status=201, line=line, script=_script(stored))
+
+
+class PodcastScriptLineView(APIView):
+    required_scopes = {"PATCH": scopes.PODCAST_CREATE, "DELETE": scopes.PODCAST_CREATE}
+
+    @extend_schema(
+        operation_id="podcasts_script_line_update",
+        request=ScriptLineUpdateSerializer,
+        responses={200: LINE_RESPONSE, **ERRORS},
+    )
+    def patch(self, request, podcast_id: str, line_id: str):
+        data = validated(ScriptLineUpdateSerializer, request.data)
+        stored, line = services.script_line_update(
+            user=request.user, podcast_id=podcast_id, line_id=line_id, **data
+        )
+        return ok(line=line, script=_script(stored))
+
+    @extend_schema(
+        operation_id="podcasts_script_line_delete", responses={200: SCRIPT_RESPONSE, **ERRORS}
+    )
+    def delete(self, request, podcast_id: str, line_id: str):
+        stored = services.script_line_delete(
+            user=request.user, podcast_id=podcast_id, line_id=line_id
+        )
+        return ok(script=_script(stored))
+
+
+class PodcastRenderView(APIView):
+    # Rendering voices speech, billed like a create: the same scope and burst limit.
+    required_scopes = {"POST": scopes.PODCAST_CREATE}
+    burst_limits = {"POST": "podcast_create"}
+
+    @extend_schema(
+        operation_id="podcasts_render",
+        request=None,
+        responses={
+            202: envelope(
+                "PodcastRenderResponse",
+                podcast=PodcastCreatedSerializer(),
+                render=RenderPlanSerializer(),
+            ),
+            **ERRORS,
+        },
+    )
+    def post(self, request, podcast_id: str):
+        podcast, job, plan = services.podcast_render(user=request.user, podcast_id=podcast_id)
+        return ok(status=202, podcast=_created(podcast, job), render=plan)
 
 
 class VoiceListView(APIView):

@@ -8,9 +8,8 @@ from django.core.handlers.base import BaseHandler
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "podnex.settings")
 django.setup(set_prefix=False)
 
-from django.conf import settings  # noqa: E402 - after setup, as Django's own asgi module
 
-from podnex.api.errors import payload_too_large  # noqa: E402
+from podnex.api.errors import body_limit, payload_too_large  # noqa: E402
 
 
 class SyncChainASGIHandler(ASGIHandler):
@@ -48,7 +47,7 @@ class BodyLimitASGI:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or not scope["path"].startswith("/api/"):
             return await self.app(scope, receive, send)
-        limit = settings.API_MAX_BODY_BYTES
+        limit = body_limit(scope["path"])
         received = 0
         too_large = False
 
@@ -74,7 +73,7 @@ class BodyLimitASGI:
 
         await self.app(scope, counting_receive, guarded_send)
         if too_large and not started:
-            response = payload_too_large()
+            response = payload_too_large(scope["path"])
             await send(
                 {
                     "type": "http.response.start",

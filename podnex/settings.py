@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "apikeys",
     "webhooks_app",
     "idempotency",
+    "sources",
     "ops.apps.OpsConfig",  # the top floor: imports the apps above, none imports it
 ]
 
@@ -321,6 +322,10 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "PodNex <no-reply@podnex.loca
 # MAX_NOTE_CHARS characters, JSON-escaped, fits with room to spare.
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1_048_576, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+# Upload routes (multipart) accept bodies up to this size instead; the route checks its own
+# smaller limit per file.
+API_UPLOAD_MAX_BYTES = env_int("API_UPLOAD_MAX_BYTES", 21 * 1024 * 1024, minimum=1024)
+API_UPLOAD_PATHS = r"^/api/v1/(feed/image|feed/clips/[^/]+|podcasts/[^/]+/artwork|sources)/?$"
 # How long an Idempotency-Key's first answer is replayed (idempotency app).
 IDEMPOTENCY_KEY_TTL = env_int("IDEMPOTENCY_KEY_TTL", 24 * 3600, minimum=60)  # seconds
 
@@ -360,7 +365,13 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     # hostVoice and guestVoice share one enum, computed from the configured providers.
-    "ENUM_NAME_OVERRIDES": {"VoiceEnum": "podcasts.serializers.voice_choices"},
+    "ENUM_NAME_OVERRIDES": {
+        "VoiceEnum": "podcasts.serializers.voice_choices",
+        "SourceTypeEnum": "sources.serializers.TYPES",
+        "SourceCreateTypeEnum": "sources.serializers.CREATE_TYPES",
+        "SourceUrlTypeEnum": ["url"],
+        "SourceTextTypeEnum": ["text"],
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "podnex.api.schema.document_plain_views",
@@ -384,6 +395,14 @@ PODCAST_QUEUE_STALE_SECONDS = env_int("PODCAST_QUEUE_STALE_SECONDS", 900, minimu
 PODCAST_PROCESSING_STALE_SECONDS = env_int("PODCAST_PROCESSING_STALE_SECONDS", 1800, minimum=60)
 PODCAST_TASK_RETRY_BACKOFF = env_int("PODCAST_TASK_RETRY_BACKOFF", 10, minimum=0)  # seconds
 AUDIO_ARTIST = env_str("AUDIO_ARTIST", "PodNex")
+
+# The private feed (podcasts.feed). Its secret URLs are HMACs under FEED_TOKEN_SECRET
+# (default SECRET_KEY): changing it changes every feed's URL.
+FEED_TOKEN_SECRET = env_str("FEED_TOKEN_SECRET")
+FEED_IMAGE_MAX_BYTES = env_int("FEED_IMAGE_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+FEED_CLIP_MAX_BYTES = env_int("FEED_CLIP_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+FEED_CLIP_MAX_SECONDS = env_float("FEED_CLIP_MAX_SECONDS", 60.0)  # an intro or an outro
+FEED_BED_MAX_SECONDS = env_float("FEED_BED_MAX_SECONDS", 600.0)  # the bed loops if shorter
 
 # Providers: the offline ones unless a key switches the real one on.
 OPENAI_API_KEY = env_str("OPENAI_API_KEY")
@@ -429,8 +448,11 @@ TTS_CONCURRENCY_ESPEAK = env_int("TTS_CONCURRENCY_ESPEAK", 1, minimum=1)
 # Backoff of our own HTTP clients (Unreal): base * 2**attempt, capped, with jitter.
 TTS_RETRY_BACKOFF = env_float("TTS_RETRY_BACKOFF", 1.0)  # seconds
 TTS_RETRY_BACKOFF_MAX = env_float("TTS_RETRY_BACKOFF_MAX", 30.0)
-# Voiced lines of paid providers are kept under tts-cache/ so a retried job pays once.
+# Voiced lines are kept under tts-cache/ (by provider, voice, settings and text) so a
+# retried job pays once and a re-render voices only the lines that changed.
 TTS_LINE_CACHE = env_bool("TTS_LINE_CACHE", True)
+# Longest script an owner may save (characters of spoken text, all lines together).
+SCRIPT_MAX_CHARS = env_int("SCRIPT_MAX_CHARS", 30_000, minimum=100)
 # Script length: words = minutes x rate. short aims at 3-5 minutes, long at 8-10.
 SPEAKING_RATE_WPM = env_int("SPEAKING_RATE_WPM", 150, minimum=60)
 SCRIPT_MAX_CALLS = env_int("SCRIPT_MAX_CALLS", 4, minimum=1)  # per script, incl. fix-ups
@@ -472,8 +494,12 @@ if IS_PRODUCTION and DODO_PAYMENTS_API_KEY and not DODO_PAYMENTS_WEBHOOK_KEY:
 
 # --- Outbound webhooks --------------------------------------------------------------------
 
-# Off in production: a user's URL must not reach loopback, private or link-local addresses.
-WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", False)
+# Off in production: a user's URL (webhooks, sources) must not reach loopback, private or
+# link-local addresses. WEBHOOK_ALLOW_PRIVATE_URLS is the older name of the same switch.
+OUTBOUND_ALLOW_PRIVATE_URLS = env_bool(
+    "OUTBOUND_ALLOW_PRIVATE_URLS", env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", False)
+)
+WEBHOOK_ALLOW_PRIVATE_URLS = OUTBOUND_ALLOW_PRIVATE_URLS
 WEBHOOK_TIMEOUT = env_float("WEBHOOK_TIMEOUT", 10.0)  # seconds, per attempt
 if not 0 < WEBHOOK_TIMEOUT <= 60:
     raise ImproperlyConfigured("WEBHOOK_TIMEOUT must be between 0 and 60 seconds")
@@ -489,6 +515,30 @@ WEBHOOK_MAX_ENDPOINTS = env_int("WEBHOOK_MAX_ENDPOINTS", 100, minimum=1)  # per 
 WEBHOOK_QUEUE = env_str("WEBHOOK_QUEUE", "webhooks")
 # After rotation the previous secret still signs (a second signature) for this long.
 WEBHOOK_SECRET_GRACE = env_int("WEBHOOK_SECRET_GRACE", 24 * 3600, minimum=0)  # seconds
+
+# --- Sources (URLs and uploads turned into speakable text) ---------------------------------
+
+# Largest upload or download; an upload over it gets 413 before it is stored, a download
+# is cut off while it streams.
+SOURCE_MAX_BYTES = env_int("SOURCE_MAX_BYTES", 20_000_000, minimum=1024)
+SOURCE_FETCH_TIMEOUT = env_float("SOURCE_FETCH_TIMEOUT", 30.0)  # seconds for a whole download
+if not 0 < SOURCE_FETCH_TIMEOUT <= 600:
+    raise ImproperlyConfigured("SOURCE_FETCH_TIMEOUT must be between 0 and 600 seconds")
+# What a DOCX or EPUB may expand to when unzipped (a zip bomb expands far beyond).
+SOURCE_MAX_UNZIPPED_BYTES = env_int("SOURCE_MAX_UNZIPPED_BYTES", 200_000_000, minimum=1024)
+# Clean text kept per source; longer documents are cut at a paragraph boundary.
+SOURCE_MAX_CHARS = env_int("SOURCE_MAX_CHARS", 1_000_000, minimum=1000)
+# Less readable text than this (after cleaning) fails the source: an empty, paywalled or
+# script-only page, or a scan without a text layer.
+SOURCE_MIN_CHARS = env_int("SOURCE_MIN_CHARS", 200, minimum=1)
+SOURCE_MAX_PER_PODCAST = env_int("SOURCE_MAX_PER_PODCAST", 10, minimum=1)
+# Characters of source text one podcast hands its script writer, shared fairly between its
+# sources; the writer then summarises in parts what exceeds SCRIPT_NOTES_BUDGET_CHARS.
+SOURCE_NOTES_MAX_CHARS = env_int("SOURCE_NOTES_MAX_CHARS", 200_000, minimum=1000)
+# A source still pending this long (its worker died) is failed by the cleanup.
+SOURCE_PENDING_TIMEOUT = env_int("SOURCE_PENDING_TIMEOUT", 1800, minimum=60)  # seconds
+# The source upload route reads bodies up to the upload cap plus multipart overhead.
+API_UPLOAD_MAX_BYTES = max(API_UPLOAD_MAX_BYTES, SOURCE_MAX_BYTES + 64 * 1024)
 
 # --- Storage ------------------------------------------------------------------------------
 
@@ -543,6 +593,11 @@ RATE_LIMIT_BURSTS = {
     "podcast_create": (
         env_int("PODCAST_CREATE_BURST_MAX", 10, minimum=1),
         env_int("PODCAST_CREATE_BURST_WINDOW_SECONDS", 60, minimum=1),
+    ),
+    # Each URL source is a fetch from our servers: bounded per user, like podcasts.
+    "source_create": (
+        env_int("SOURCE_CREATE_BURST_MAX", 30, minimum=1),
+        env_int("SOURCE_CREATE_BURST_WINDOW_SECONDS", 60, minimum=1),
     ),
 }
 

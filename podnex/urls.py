@@ -9,16 +9,19 @@ from podnex import views
 
 api_v1 = [
     path("", include("podcasts.urls")),
+    path("", include("podcasts.feed.urls")),
     path("", include("accounts.urls")),
     path("", include(("ops.staff", "staff"))),
     path("", include("apikeys.urls")),
     path("", include("billing.urls")),
     path("", include("webhooks_app.urls")),
+    path("", include("sources.urls")),
 ]
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("admin/", admin.site.urls),
+    path("feeds/", include("podcasts.feed.public_urls")),
     # Ours first: password reset by key, counted against the login lockout (accounts.lockout).
     path("api/auth/", include("accounts.auth_urls")),
     path("api/auth/", include("allauth.headless.urls")),

@@ -21,6 +21,8 @@ class WebhookEvent(models.TextChoices):
     PODCAST_PROCESSING = "PODCAST_PROCESSING", "podcast.processing"
     PODCAST_COMPLETED = "PODCAST_COMPLETED", "podcast.completed"
     PODCAST_FAILED = "PODCAST_FAILED", "podcast.failed"
+    # A job created with `review` wrote the script and waits for the owner to render it.
+    PODCAST_SCRIPT_READY = "PODCAST_SCRIPT_READY", "podcast.script_ready"
     # Sent only by POST /webhooks/:id/test; nobody subscribes to it.
     WEBHOOK_TEST = "WEBHOOK_TEST", "webhook.test"
 
@@ -31,6 +33,7 @@ SUBSCRIBABLE_EVENTS = [
     WebhookEvent.PODCAST_PROCESSING,
     WebhookEvent.PODCAST_COMPLETED,
     WebhookEvent.PODCAST_FAILED,
+    WebhookEvent.PODCAST_SCRIPT_READY,
 ]
 
 

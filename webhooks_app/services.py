@@ -29,11 +29,12 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from podnex import outbound
 from podnex.api.errors import Conflict, Forbidden, InvalidInput, NotFound
 from podnex.celery import app as celery_app
 from podnex.celery import task_send
 from podnex.observability import request_id_headers
-from webhooks_app import ssrf, transport
+from webhooks_app import transport
 from webhooks_app.models import (
     SUBSCRIBABLE_EVENTS,
     DeliveryState,
@@ -65,8 +66,8 @@ def event_label(event: str) -> str:
 def url_validate(url: str) -> str:
     """A URL a user may register: http(s), not pointing into our own network."""
     try:
-        ssrf.url_check(url)
-    except ssrf.UnsafeUrl as exc:
+        outbound.url_check(url)
+    except outbound.UnsafeUrl as exc:
         raise InvalidInput(str(exc), details={"url": [str(exc)]}) from None
     return url
 

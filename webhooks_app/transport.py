@@ -4,7 +4,7 @@ The signature follows https://www.standardwebhooks.com: headers `webhook-id`,
 `webhook-timestamp` and `webhook-signature` = space-separated `v1,<base64 HMAC-SHA256 of
 "id.timestamp.body">`, one per active secret (two during a secret rotation).
 
-The connection goes to an address that `ssrf.url_resolve` checked, never to a fresh DNS
+The connection goes to an address that `outbound.url_resolve` checked, never to a fresh DNS
 answer; the Host header and TLS SNI/certificate check still use the URL's host name.
 Redirects are not followed (a 3xx is a failed attempt).
 """
@@ -21,7 +21,7 @@ import urllib3
 from django.conf import settings
 from standardwebhooks import Webhook as StandardWebhook
 
-from webhooks_app import ssrf
+from podnex import outbound
 
 SECRET_PREFIX = "whsec_"
 USER_AGENT = "PodNex-Webhooks/1.0"
@@ -68,24 +68,20 @@ def post(*, url: str, body: bytes, headers: dict[str, str]) -> Outcome:
         return Outcome(ok, status, response, error, int((time.monotonic() - started) * 1000))
 
     try:
-        target, addresses = ssrf.url_resolve(url)
-    except ssrf.UnsafeUrl as exc:
+        target, addresses = outbound.url_resolve(url)
+    except outbound.UnsafeUrl as exc:
         return done(False, 0, None, f"Refused: {exc}")
 
-    default_port = 443 if target.scheme == "https" else 80
-    host_header = target.host if ":" not in target.host else f"[{target.host}]"
-    if target.port != default_port:
-        host_header = f"{host_header}:{target.port}"
     request_headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
-        "Host": host_header,
+        "Host": outbound.host_header(target),
         **headers,
     }
     timeout = urllib3.Timeout(connect=settings.WEBHOOK_TIMEOUT, read=settings.WEBHOOK_TIMEOUT)
     last_error = "no address to connect to"
     for ip in addresses:
-        pool = _pool(target, str(ip), timeout)
+        pool = outbound.connection_pool(target, str(ip), timeout)
         try:
             response = pool.urlopen(
                 "POST",
@@ -114,21 +110,6 @@ def post(*, url: str, body: bytes, headers: dict[str, str]) -> Outcome:
         error = None if ok else f"HTTP {response.status}"
         return done(ok, response.status, text, error)
     return done(False, 0, None, last_error)
-
-
-def _pool(target: ssrf.Target, ip: str, timeout: urllib3.Timeout) -> urllib3.HTTPConnectionPool:
-    if target.scheme == "https":
-        return urllib3.HTTPSConnectionPool(
-            ip,
-            target.port,
-            timeout=timeout,
-            maxsize=1,
-            retries=False,
-            server_hostname=target.host,  # SNI names the host, not the pinned address
-            assert_hostname=target.host,  # and the certificate must be the host's
-            cert_reqs="CERT_REQUIRED",
-        )
-    return urllib3.HTTPConnectionPool(ip, target.port, timeout=timeout, maxsize=1, retries=False)
 
 
 def _read_some(response) -> str:

@@ -27,7 +27,7 @@ import subprocess
 import tempfile
 import warnings
 import wave
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -67,6 +67,7 @@ class AssembledAudio:
     mp3: bytes
     duration: float  # seconds, measured from the encoded MP3
     segments: list[dict] = field(default_factory=list)  # speaker, text, start, end (seconds)
+    loudness_chain: str = ""  # the gain and limiter applied: a re-render encodes new lines alike
 
 
 @dataclass
@@ -81,6 +82,10 @@ class Timeline:
     def duration(self) -> float:
         return self.total_samples / self.sample_rate
 
+
+# (speech PCM path, its timeline, a scratch folder) -> (PCM path to encode, its timeline).
+# podcasts.pipeline.music provides one that adds intro, outro and a music bed.
+PcmHook = Callable[[str, Timeline, str], tuple[str, Timeline]]
 
 _ffmpeg_exe: str | None = None
 
@@ -267,9 +272,11 @@ def encode_mp3(
     sample_rate: int = COMMON_SAMPLE_RATE,
     output_sample_rate: int = OUTPUT_SAMPLE_RATE,
     bitrate: str = MP3_BITRATE,
+    chain: str | None = None,
 ) -> bytes:
-    """Normalise loudness and encode the raw PCM file at `pcm_path` to a tagged MP3."""
-    chain = loudness_chain(pcm_path, sample_rate=sample_rate)
+    """Normalise loudness (with `chain`, or one measured here) and encode the raw PCM file
+    at `pcm_path` to a tagged MP3."""
+    chain = chain or loudness_chain(pcm_path, sample_rate=sample_rate)
     with tempfile.TemporaryDirectory(prefix="podnex-mp3-") as tmp:
         mp3_path = os.path.join(tmp, "episode.mp3")
         # A real file, not a pipe: ffmpeg seeks back to fill in the Xing header, which
@@ -277,7 +284,9 @@ def encode_mp3(
         _ffmpeg(
             ["-v", "error", *_raw_input(pcm_path, sample_rate), "-af", chain]
             + ["-ar", str(output_sample_rate), "-ac", "1"]
-            + ["-c:a", "libmp3lame", "-b:a", bitrate, "-id3v2_version", "3"]
+            # No bit reservoir: every frame holds its own data, so a re-render can replace
+            # the frames of edited lines and keep the others (pipeline/splice.py).
+            + ["-c:a", "libmp3lame", "-b:a", bitrate, "-reservoir", "0", "-id3v2_version", "3"]
             + ["-metadata", f"title={title}", "-metadata", f"artist={artist}"]
             + ["-metadata", "genre=Podcast", "-y", mp3_path]
         )
@@ -391,6 +400,7 @@ def audio_assemble(
     artist: str = "PodNex",
     pause_ms: int = 350,
     turn_pause_ms: int = 600,
+    pcm_hook: PcmHook | None = None,
 ) -> AssembledAudio:
     """Join (speaker, text, clip) lines into one MP3 with per-line timings."""
     if not lines:
@@ -404,6 +414,16 @@ def audio_assemble(
                 pause_ms=pause_ms,
                 turn_pause_ms=turn_pause_ms,
             )
-        mp3 = encode_mp3(pcm_path, title=title, artist=artist)
+        # Hook (feed branch): intro, outro and music bed join the speech PCM here, before
+        # loudness normalisation and encoding, so the loudness targets hold for the whole.
+        if pcm_hook is not None:
+            pcm_path, timeline = pcm_hook(pcm_path, timeline, tmp)
+        chain = loudness_chain(pcm_path)
+        mp3 = encode_mp3(pcm_path, title=title, artist=artist, chain=chain)
     duration = mp3_duration(mp3)
-    return AssembledAudio(mp3=mp3, duration=duration, segments=fit_segments(timeline, duration))
+    return AssembledAudio(
+        mp3=mp3,
+        duration=duration,
+        segments=fit_segments(timeline, duration),
+        loudness_chain=chain,
+    )

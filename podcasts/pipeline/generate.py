@@ -11,20 +11,47 @@ import logging
 import traceback
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from billing.services import usage_charge
-from podcasts import metrics, publisher, storage
-from podcasts.models import FINAL_STATUSES, JobStatus, Podcast, PodcastJob, PodcastStatus
-from podcasts.pipeline.audio import AssembledAudio, audio_assemble
+from podcasts import artwork, media, metrics, publisher, storage
+from podcasts.chapters import Chapter, chapters_of
+from podcasts.models import (
+    ACTIVE_STATUSES,
+    JobKind,
+    JobStatus,
+    Podcast,
+    PodcastJob,
+    PodcastScript,
+    PodcastStatus,
+)
+from podcasts.pipeline.audio import LEAD_OUT_MS, AssembledAudio, audio_assemble
 from podcasts.pipeline.line_cache import LineCache, ScriptCache
+from podcasts.pipeline.music import MusicSet, music_hook
+from podcasts.pipeline.splice import splice, splice_possible
+from podcasts.pipeline.tags import mp3_tag
 from podcasts.providers import registry
-from podcasts.providers.base import GUEST, HOST, ProviderError, Script, SpeechClip
+from podcasts.providers.base import ProviderError, Script, ScriptLine, SpeechClip
+from podcasts.scripts import (
+    document_from_script,
+    document_of,
+    lines_to_voice,
+    provider_identity,
+    script_from_document,
+    sounding_lines,
+)
 from podcasts.services import podcast_event_emit, podcast_job_fail
+from podcasts.speakers import (
+    DEFAULT_NAMES,
+    speakers_default,
+    speakers_of,
+    speakers_with_ids,
+    voices_assign,
+)
 from webhooks_app.models import WebhookEvent
 
 logger = logging.getLogger(__name__)
@@ -53,6 +80,16 @@ class EpisodeRequest:
     language: str = "en"  # ISO 639-1: the script is written in it, voices chosen for it
     instructions: str = ""  # tone and focus, for the script writer
     podcast_id: str | None = None  # set by the job: retries reuse the script written
+    # [{id, name, role, voice}]; None = the default host and guest (host_voice, guest_voice)
+    speakers: list[dict] | None = None
+    # A stored script document to voice instead of writing one (render, retry).
+    document: dict | None = None
+    # Called with a newly written document before voicing, so it survives a failure.
+    script_store: Callable[[dict], None] | None = None
+    # The episode's current audio, for a re-render: {"key", "manifest"} (see splice.py).
+    previous: dict | None = None
+    music: MusicSet | None = None  # the user's intro, outro and bed (feed settings)
+    cover: bytes | None = None  # the user's cover art; None: drawn from the title
 
 
 @dataclass
@@ -60,34 +97,185 @@ class Episode:
     title: str
     script: Script
     audio: AssembledAudio
+    document: dict | None = None
+    lines_voiced: int | None = None  # sent to the provider by this job
+    lines_reused: int | None = None  # taken from the line cache
+    voiced_seconds: float | None = None  # speech newly voiced: what a re-render is charged
+    manifest: dict | None = None  # what a later re-render needs to keep this audio
+    cover: bytes = b""  # embedded in the MP3 as APIC; JPEG or PNG
+    chapters: list[Chapter] = field(default_factory=list)
 
 
 def episode_produce(request: EpisodeRequest, *, progress: ProgressCallback) -> Episode:
     """Run script, speech and combine. `progress(percent, step)` may raise JobCancelled."""
-    progress(0, "Writing script")
-    script = _script_write(request)
-    title = request.title or script.title
-    progress(25, "Script generated")
+    document = request.document
+    if document is None:
+        progress(0, "Writing script")
+        document = script_prepare(request)
+        if request.script_store:
+            request.script_store(document)
+        progress(25, "Script generated")
+    else:
+        progress(25, "Voicing the script")
+    return episode_render(
+        document,
+        tts_provider=request.tts_provider,
+        title=request.title or document["title"],
+        progress=progress,
+        previous=request.previous,
+        music=request.music,
+        cover=request.cover,
+    )
 
-    clips = _speech_synthesize(request, script, progress)
-    progress(60, "Audio generated")
 
-    audio = audio_assemble(
-        lines=[(line.speaker, line.text, clip) for line, clip in zip(script.lines, clips)],
-        title=title,
-        artist=settings.AUDIO_ARTIST,
+def script_prepare(request: EpisodeRequest) -> dict:
+    """Speakers with distinct voices, the script written for them, as a document."""
+    speakers = voices_assign(
+        provider_name=request.tts_provider,
+        speakers=request.speakers
+        or speakers_with_ids(
+            speakers_default(host_voice=request.host_voice, guest_voice=request.guest_voice)
+        ),
+        language=request.language,
+    )
+    script = _script_write(request, speakers)
+    document = document_from_script(script, speakers=speakers)
+    document["warnings"] = list(getattr(script, "warnings", None) or [])
+    return document
+
+
+def episode_render(
+    document: dict,
+    *,
+    tts_provider: str,
+    title: str,
+    progress: ProgressCallback,
+    previous: dict | None = None,
+    music: MusicSet | None = None,
+    cover: bytes | None = None,
+) -> Episode:
+    """Voice a script document (unchanged lines from the line cache) and assemble it; with
+    the `previous` audio of the episode, keep its frames for unchanged lines and encode
+    only the changed ones (splice), falling back to a full assembly when that can't be
+    (also when intro, outro or a music bed are mixed in: a spliced line would lack the bed).
+    """
+    speakers = {speaker["id"]: speaker for speaker in document["speakers"]}
+    lines = sounding_lines(document)
+    identity = provider_identity(tts_provider)
+    manifest = (previous or {}).get("manifest") or {}
+    spliced = None
+    voiced_lines: set[int] = set()  # lines sent to the provider by this render
+    old_mp3 = b""
+    if manifest.get("provider") == identity and manifest.get("lines") and not music:
+        try:
+            old_mp3 = storage.audio_read(key=previous["key"])
+        except OSError:  # gone from storage: assemble the whole episode instead
+            old_mp3 = b""
+    if splice_possible(old_mp3):
+        needed = lines_to_voice([line["sound"] for line in manifest["lines"]],
+                                [line["sound"] for line in lines])  # fmt: skip
+        clips, voiced = _speech_synthesize(
+            tts_provider, [(lines[j]["voice"], lines[j]["text"]) for j in needed], progress
+        )
+        voiced_lines.update(j for j, fresh in zip(needed, voiced) if fresh)
+        progress(60, "Audio generated")
+        spliced = splice(
+            old_mp3=old_mp3,
+            old_lines=manifest["lines"],
+            new_lines=lines,
+            clips=dict(zip(needed, clips)),
+            chain=manifest.get("chain", ""),
+            title=title,
+        )
+        if spliced is None:
+            logger.info("re-render of %r: splice not possible, assembling it whole", title)
+    if spliced is not None:
+        logger.info(
+            "re-render of %r spliced: %d of %d lines encoded", title, len(needed), len(lines)
+        )
+        audio = AssembledAudio(
+            mp3=spliced.mp3,
+            duration=spliced.duration,
+            segments=spliced.segments,
+            loudness_chain=manifest["chain"],
+        )
+        ends = [segment["end"] for segment in spliced.segments]
+        ends[-1] = spliced.speech_end
+        voiced_seconds = spliced.voiced_seconds
+    else:
+        clips, voiced = _speech_synthesize(
+            tts_provider, [(line["voice"], line["text"]) for line in lines], progress
+        )
+        voiced_lines.update(j for j, fresh in enumerate(voiced) if fresh)
+        progress(60, "Audio generated")
+        audio = audio_assemble(
+            lines=[(line["speaker"], line["text"], clip) for line, clip in zip(lines, clips)],
+            title=title,
+            artist=settings.AUDIO_ARTIST,
+            pcm_hook=music_hook(music) if music else None,
+        )
+        voiced_seconds = sum(
+            segment["end"] - segment["start"]
+            for index, segment in enumerate(audio.segments)
+            if index in voiced_lines
+        )
+        ends = [segment["end"] for segment in audio.segments]
+        ends[-1] = max(audio.duration - LEAD_OUT_MS / 1000, audio.segments[-1]["start"])
+    for segment, line in zip(audio.segments, lines):
+        # The transcript names who speaks, and which script line each segment voices;
+        # chapters start where the section changes.
+        segment["name"] = speakers[line["speaker"]]["name"]
+        segment["lineId"] = line["id"]
+        if line["section"]:
+            segment["section"] = line["section"]
+    cover = cover or artwork.artwork_draw(title)
+    chapters = chapters_of(audio.segments, duration=audio.duration, title=title)
+    audio.mp3 = mp3_tag(
+        audio.mp3, chapters=chapters, artwork=cover, mime=artwork.content_type_of(cover)
     )
     progress(80, "Audio combined")
-    return Episode(title=title, script=script, audio=audio)
+    return Episode(
+        title=title,
+        script=script_from_document(document),
+        audio=audio,
+        document=document,
+        lines_voiced=len(voiced_lines),
+        lines_reused=len(lines) - len(voiced_lines),
+        voiced_seconds=voiced_seconds,
+        manifest={
+            "provider": identity,
+            "chain": audio.loudness_chain,
+            "lines": [
+                {
+                    "sound": line["sound"],
+                    "speaker": line["speaker"],
+                    "start": segment["start"],
+                    "end": end,
+                }  # fmt: skip
+                for line, segment, end in zip(lines, audio.segments, ends)
+            ],
+        },
+        cover=cover,
+        chapters=chapters,
+    )
 
 
-def _script_write(request: EpisodeRequest) -> Script:
+def _script_write(request: EpisodeRequest, speakers: list[dict]) -> Script:
     """The writer's script; for a podcast, the one an earlier attempt already paid for.
 
     An LLM writes different words each time, so without this a retried job would voice
     all-new lines and the line cache could never hit.
     """
     writer = registry.script_writer()
+    # A speaker called just "Host" or "Guest" has no personal name to be addressed by.
+    cast = [
+        {
+            "id": s["id"],
+            "name": "" if s["name"] == DEFAULT_NAMES.get(s["role"]) else s["name"],
+            "role": s["role"],
+        }  # fmt: skip
+        for s in speakers
+    ]
     params = {
         "writer": writer.name,
         "model": getattr(writer, "model", ""),
@@ -96,6 +284,7 @@ def _script_write(request: EpisodeRequest) -> Script:
         "title": request.title,
         "language": request.language,
         "instructions": request.instructions,
+        "speakers": cast,
     }
     cache = (
         ScriptCache(podcast_id=request.podcast_id, params=params)
@@ -104,50 +293,66 @@ def _script_write(request: EpisodeRequest) -> Script:
     )
     if cache and (script := cache.get()):
         return script
-    script = writer.write(
-        notes=request.notes,
-        duration=request.duration.lower(),
-        title=request.title,
-        language=request.language,
-        instructions=request.instructions,
-    )
+    arguments = {
+        "notes": request.notes,
+        "duration": request.duration.lower(),
+        "title": request.title,
+        "language": request.language,
+        "instructions": request.instructions,
+    }
+    script = _speaker_ids(writer.write(**arguments, speakers=cast), cast)
     if cache:
         cache.put(script)
     return script
 
 
+def _speaker_ids(script: Script, cast: list[dict]) -> Script:
+    """The writer's lines with speaker ids, whether it named speakers by id, name or role."""
+    ids: dict[str, str] = {}
+    for speaker in cast:
+        for key in (speaker["id"], speaker["name"], speaker["role"]):
+            ids.setdefault(key.casefold(), speaker["id"])
+    lines = []
+    for line in script.lines:
+        speaker = ids.get(line.speaker.casefold())
+        if speaker is None:
+            raise ProviderError(
+                f"The script writer gave a line to {line.speaker!r}, who is not a speaker",
+                permanent=True,
+            )
+        lines.append(ScriptLine(speaker=speaker, text=line.text, section=line.section))
+    return Script(title=script.title, lines=lines)
+
+
 def _speech_synthesize(
-    request: EpisodeRequest, script: Script, progress: ProgressCallback
-) -> list[SpeechClip]:
-    """Voice every line, up to the provider's concurrency at once, in script order.
+    name: str, items: list[tuple[str, str]], progress: ProgressCallback
+) -> tuple[list[SpeechClip], list[bool]]:
+    """Voice every (voice, text), up to the provider's concurrency at once, in order.
 
     Lines already bought (same provider, voice, settings and text) come from the line
-    cache. Progress and cancellation are handled here, in the calling thread: the worker
-    threads only talk to the provider and to storage, never to the database.
+    cache; the second list says which lines were newly voiced. Progress and cancellation
+    are handled here, in the calling thread: the worker threads only talk to the provider
+    and to storage, never to the database.
     """
-    name = request.tts_provider
     provider = registry.speech_provider(name)
-    voices = {
-        speaker: registry.voice_resolve(provider_name=name, voice=voice, language=request.language)
-        for speaker, voice in ((HOST, request.host_voice), (GUEST, request.guest_voice))
-    }
     cache = (
         LineCache(provider)
         if settings.TTS_LINE_CACHE and getattr(provider, "cache_lines", False)
         else None
     )
+    total = len(items)
+    voiced = [True] * total
 
     def voice_line(index: int) -> SpeechClip:
-        line = script.lines[index]
-        voice = voices[line.speaker]
-        if cache and (clip := cache.get(voice=voice, text=line.text)):
+        voice, text = items[index]
+        if cache and (clip := cache.get(voice=voice, text=text)):
+            voiced[index] = False
             return clip
-        clip = provider.synthesize(text=line.text, voice=voice)
+        clip = provider.synthesize(text=text, voice=voice)
         if cache:
-            cache.put(voice=voice, text=line.text, clip=clip)
+            cache.put(voice=voice, text=text, clip=clip)
         return clip
 
-    total = len(script.lines)
     clips: list[SpeechClip | None] = [None] * total
 
     def line_done(done: int) -> None:
@@ -159,7 +364,7 @@ def _speech_synthesize(
         for index in range(total):
             clips[index] = voice_line(index)
             line_done(index + 1)
-        return clips  # type: ignore[return-value]
+        return clips, voiced  # type: ignore[return-value]
 
     # A sliding window rather than submitting every line up front: when the job fails or
     # is cancelled, at most `concurrency` lines are in flight, and those finish (into the
@@ -182,25 +387,39 @@ def _speech_synthesize(
             for future in pending:
                 future.cancel()
             raise
-    return clips  # type: ignore[return-value]
+    return clips, voiced  # type: ignore[return-value]
 
 
 # --- The Celery job around it --------------------------------------------------------------
 
 
 def podcast_generate(*, podcast_id: str, job_id: str, final_attempt: bool = True) -> None:
-    """Run the whole job for one podcast. Safe to run again for the same job (re-delivery)."""
+    """Run the whole job for one podcast. Safe to run again for the same job (re-delivery).
+
+    A generate job writes the script (and stops at SCRIPT_READY when the podcast asked for
+    review); a render job voices the stored script. Both store it as a document first.
+    """
     podcast = _job_start(podcast_id=podcast_id, job_id=job_id)
     if podcast is None:
         return
     tracker = _ProgressTracker(podcast_id=podcast_id, job_id=job_id)
     try:
-        episode = episode_produce(_request_of(podcast), progress=tracker)
+        request = _request_of(podcast)
+        kind = PodcastJob.objects.filter(job_id=job_id).values_list("kind", flat=True).first()
+        if podcast.review and kind == JobKind.GENERATE and request.document is None:
+            tracker(0, "Writing script")
+            _script_ready(podcast_id=podcast_id, job_id=job_id, document=script_prepare(request))
+            return
+        episode = episode_produce(request, progress=tracker)
         tracker(80, "Uploading audio")
-        key = storage.audio_upload(
-            key=storage.audio_key(user_id=podcast.user_id, podcast_id=podcast.id),
-            data=episode.audio.mp3,
+        key = storage.audio_key(
+            user_id=podcast.user_id,
+            podcast_id=podcast.id,
+            version=job_id[:8] if podcast.audio_url else "",
         )
+        key = storage.audio_upload(key=key, data=episode.audio.mp3)
+        if episode.cover:
+            media.episode_cover_store(podcast, episode.cover)
         tracker(95, "Saving podcast")
         _job_complete(podcast_id=podcast_id, job_id=job_id, episode=episode, key=key)
     except JobCancelled:
@@ -218,7 +437,12 @@ def podcast_generate(*, podcast_id: str, job_id: str, final_attempt: bool = True
 
 
 def _request_of(podcast: Podcast) -> EpisodeRequest:
+    stored = PodcastScript.objects.filter(podcast_id=podcast.id).first()
+    uploads = media.user_media(user_id=podcast.user_id)
+    music = MusicSet(intro=uploads.intro, outro=uploads.outro, bed=uploads.bed)
     return EpisodeRequest(
+        music=music or None,
+        cover=uploads.cover,
         notes=podcast.note_content,
         duration=podcast.duration,
         title=podcast.title,
@@ -228,7 +452,55 @@ def _request_of(podcast: Podcast) -> EpisodeRequest:
         language=podcast.language,
         instructions=podcast.instructions,
         podcast_id=podcast.id,
+        speakers=speakers_of(podcast),
+        document=document_of(stored) if stored else None,
+        script_store=lambda document: _script_save(podcast_id=podcast.id, document=document),
+        previous=(
+            {"key": podcast.audio_url, "manifest": stored.rendered}
+            if stored and podcast.audio_url and stored.rendered
+            else None
+        ),
     )
+
+
+def _script_save(*, podcast_id: str, document: dict) -> None:
+    if "warnings" in document:  # what the writer said about the notes, kept on the podcast
+        Podcast.objects.filter(id=podcast_id).update(warnings=document.pop("warnings"))
+    PodcastScript.objects.update_or_create(
+        podcast_id=podcast_id,
+        defaults={
+            "title": document["title"][:200],
+            "speakers": document["speakers"],
+            "sections": document["sections"],
+        },
+    )
+
+
+def _script_ready(*, podcast_id: str, job_id: str, document: dict) -> None:
+    """The review stop: store the script and hand the podcast to its owner."""
+    now = timezone.now()
+    with transaction.atomic():
+        # Lock: a delete racing this step either wins (we stop) or waits for us.
+        podcast = Podcast.objects.select_for_update().get(id=podcast_id)
+        if podcast.status != PodcastStatus.PROCESSING or podcast.deleted_at:
+            raise JobCancelled()
+        _script_save(podcast_id=podcast_id, document=document)
+        podcast.title = podcast.title or document["title"][:200]
+        podcast.status = PodcastStatus.SCRIPT_READY
+        podcast.progress = 25
+        podcast.current_step = "Script ready for review"
+        podcast.error = None
+        podcast.save()
+        # The reservation stays: the podcast is under way until it is rendered or deleted.
+        PodcastJob.objects.filter(job_id=job_id).update(
+            status=JobStatus.SCRIPT_READY,
+            progress=25,
+            current_step="Script ready for review",
+            completed_at=now,
+            error=None,
+        )
+        podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_SCRIPT_READY)
+        transaction.on_commit(lambda: publisher.status_publish(podcast_id=podcast_id))
 
 
 def _job_start(*, podcast_id: str, job_id: str) -> Podcast | None:
@@ -240,7 +512,11 @@ def _job_start(*, podcast_id: str, job_id: str) -> Podcast | None:
         job = PodcastJob.objects.select_for_update().filter(job_id=job_id).first()
         if podcast is None or job is None:
             return None
-        if podcast.deleted_at or podcast.status in FINAL_STATUSES or job.status in FINAL_STATUSES:
+        if (
+            podcast.deleted_at
+            or podcast.status not in ACTIVE_STATUSES
+            or job.status not in ACTIVE_STATUSES
+        ):
             return None
         # A re-delivered job (its worker died) finds the podcast PROCESSING already: it runs
         # again, but subscribers heard "processing" once, under one webhook-id.
@@ -294,6 +570,7 @@ def _job_complete(*, podcast_id: str, job_id: str, episode: Episode, key: str) -
         if podcast.status != PodcastStatus.PROCESSING or podcast.deleted_at or not live:
             transaction.on_commit(lambda: storage.audio_delete(key=key))
             raise JobCancelled()
+        previous_key = podcast.audio_url  # a re-render: the earlier audio goes once saved
         podcast.title = podcast.title or episode.title
         podcast.status = PodcastStatus.COMPLETED
         podcast.progress = 100
@@ -302,17 +579,31 @@ def _job_complete(*, podcast_id: str, job_id: str, episode: Episode, key: str) -
         podcast.audio_duration = round(episode.audio.duration, 3)
         podcast.audio_size = len(episode.audio.mp3)
         podcast.transcript = episode.audio.segments
-        podcast.warnings = list(getattr(episode.script, "warnings", None) or [])
+        if warnings := getattr(episode.script, "warnings", None):
+            podcast.warnings = list(warnings)
         podcast.completed_at = now
         podcast.error = None
         podcast.save()
-        usage_charge(podcast=podcast)
+        if episode.document is not None:
+            _script_save(podcast_id=podcast_id, document=episode.document)
+            PodcastScript.objects.filter(podcast_id=podcast_id).update(
+                rendered=episode.manifest or {}
+            )
+        if previous_key:
+            # Charged for the speech it newly voiced only, once per job.
+            usage_charge(podcast=podcast, seconds=episode.voiced_seconds or 0, charge_key=job_id)
+            if previous_key != key:
+                transaction.on_commit(lambda: storage.audio_delete(key=previous_key))
+        else:
+            usage_charge(podcast=podcast)
         PodcastJob.objects.filter(job_id=job_id).update(
             status=JobStatus.COMPLETED,
             progress=100,
             current_step="Completed",
             completed_at=now,
             error=None,
+            lines_voiced=episode.lines_voiced,
+            lines_reused=episode.lines_reused,
         )
         podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_COMPLETED)
         # Streams learn the final state at once (progress writes are published as they go).

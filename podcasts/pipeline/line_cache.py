@@ -43,6 +43,14 @@ class LineCache:
         digest = hashlib.sha256(key.encode()).hexdigest()
         return f"{PREFIX}/{self.provider_name}/{digest[:2]}/{digest}"
 
+    def has(self, *, voice: str, text: str) -> bool:
+        """Whether a clip is stored (not checked: a render may still find it damaged)."""
+        try:
+            _, files = default_storage.listdir(self.folder(voice=voice, text=text))
+        except (FileNotFoundError, NotADirectoryError):
+            return False
+        return bool(files)
+
     def get(self, *, voice: str, text: str) -> SpeechClip | None:
         folder = self.folder(voice=voice, text=text)
         try:
@@ -84,7 +92,8 @@ class ScriptCache:
             with default_storage.open(self.key, "rb") as handle:
                 data = json.loads(handle.read())
             lines = [
-                ScriptLine(speaker=line["speaker"], text=line["text"]) for line in data["lines"]
+                ScriptLine(line["speaker"], line["text"], section=line.get("section") or "")
+                for line in data["lines"]
             ]
             return Script(title=data["title"], lines=lines)
         except (OSError, ValueError, KeyError, TypeError):

@@ -26,8 +26,9 @@ class ProviderError(Exception):
 
 @dataclass(frozen=True)
 class ScriptLine:
-    speaker: str  # HOST or GUEST
+    speaker: str  # a speaker id: HOST, GUEST, or another of the podcast's speakers
     text: str
+    section: str = ""  # title of the section the line belongs to, when the writer says
 
 
 @dataclass

@@ -74,7 +74,7 @@ VOICES: dict[str, EspeakVoice] = {
         _voice("en-us+f3", "American English, female", "female", "en-us+f3", 170, 58),
         _voice("en-us+m3", "American English, male", "male", "en-us+m3", 162, 42),
         _voice("en-us+f4", "American English, female (warm)", "female", "en-us+f4", 166, 52),
-        _voice("en-us+m1", "American English, male (deep)", "male", "en-us+m1", 160, 40),
+        _voice("en-us+m1", "American English, male (deep)", "male", "en-us+m1", 160, 20),
         _voice("en-gb+f2", "British English, female", "female", "en+f2", 168, 55),
         _voice("en-gb+m1", "British English, male", "male", "en+m1", 164, 45),
     )
@@ -200,6 +200,12 @@ class EspeakSpeech:
     """SpeechProvider speaking English through eSpeak NG, entirely offline."""
 
     name = "espeak"
+    # Free and fast: not worth storage (a re-render keeps unchanged lines' MP3 frames).
+    cache_lines = False
+
+    def cache_identity(self) -> dict:
+        # What shapes a clip besides its voice id and text: a re-tuned voice re-voices.
+        return {id_: repr(spec) for id_, spec in sorted(VOICES.items())}
 
     def voices(self) -> list[Voice]:
         return [spec.voice for spec in VOICES.values()]

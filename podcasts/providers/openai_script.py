@@ -32,37 +32,100 @@ logger = logging.getLogger(__name__)
 SUMMARY_ROUNDS = 3  # summaries of summaries, at most, before giving up on shrinking
 SUMMARY_WORKERS = 4
 
-SCRIPT_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "title": {"type": "string", "description": "Episode title, at most 12 words"},
-        "lines": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "speaker": {"type": "string", "enum": [HOST, GUEST]},
-                    "text": {"type": "string"},
-                },
-                "required": ["speaker", "text"],
-                "additionalProperties": False,
-            },
-        },
-    },
-    "required": ["title", "lines"],
-    "additionalProperties": False,
-}
-RESPONSE_FORMAT = {
-    "type": "json_schema",
-    "json_schema": {"name": "podcast_script", "strict": True, "schema": SCRIPT_SCHEMA},
-}
+MAX_TURN_WORDS = 45  # a spoken turn; longer explanations are split into several turns
 
-SYSTEM_PROMPT = """You write scripts for a two-person podcast: a host who guides the \
-conversation and a guest who knows the material. Turn the user's notes into a natural, \
-engaging dialogue that covers their substance accurately; do not invent facts that are \
-not in the notes. The host opens the episode and closes it. Write only spoken words: no \
-stage directions, sound effects, speaker names inside the text, or markdown. Keep each \
-line to a few sentences so the voices alternate."""
+
+def script_schema(names: list[str]) -> dict:
+    """The answer's JSON schema: sections of lines, each spoken by one of `names`."""
+    line = {
+        "type": "object",
+        "properties": {
+            "speaker": {"type": "string", "enum": names},
+            "text": {"type": "string"},
+        },
+        "required": ["speaker", "text"],
+        "additionalProperties": False,
+    }
+    section = {
+        "type": "object",
+        "properties": {
+            "title": {"type": "string", "description": "What this part of the episode covers"},
+            "lines": {"type": "array", "items": line},
+        },
+        "required": ["title", "lines"],
+        "additionalProperties": False,
+    }
+    return {
+        "type": "object",
+        "properties": {
+            "title": {"type": "string", "description": "Episode title, at most 12 words"},
+            "sections": {"type": "array", "items": section},
+        },
+        "required": ["title", "sections"],
+        "additionalProperties": False,
+    }
+
+
+def response_format(names: list[str]) -> dict:
+    return {
+        "type": "json_schema",
+        "json_schema": {"name": "podcast_script", "strict": True, "schema": script_schema(names)},
+    }
+
+
+DEFAULT_CAST = [
+    {"id": HOST, "name": "Host", "role": HOST},
+    {"id": GUEST, "name": "Guest", "role": GUEST},
+]
+ROLE_PARTS = {
+    "host": "the host, who guides the conversation, asks the questions and opens and closes "
+    "the episode",
+    "cohost": "a co-host, who shares the hosting, asks follow-up questions and adds context",
+    "guest": "a guest who knows the material and explains it",
+    "expert": "an expert who goes into depth, with the details and the caveats",
+    "narrator": "the narrator, who tells the material as a story to the listener",
+}
+# Both writers aim at the same episode: these rules match the offline writer's.
+SPOKEN_RULES = f"""Rules for every line:
+- Real questions: a question is built on what the current section is actually about (its \
+subject and its key ideas, named), and reactions refer back to what was just said. No \
+generic filler such as "Tell me more" or "What matters most?".
+- Spoken-length turns: at most about {MAX_TURN_WORDS} words per line; split a longer \
+explanation into several turns, with the others reacting in between.
+- Lists are spoken as enumerations ("three things: first ..., then ..., and finally ...").
+- Nothing of markup, code, tables or URLs is read aloud: say what code does instead of \
+reading it, summarise tables, version lists and changelogs, name a site instead of \
+spelling its address; no markdown, emoji, stage directions, sound effects or speaker \
+labels inside the text.
+- Do not invent facts that are not in the notes."""
+
+
+def system_prompt(cast: list[dict], *, named: bool = True) -> str:
+    people = "\n".join(f"- {s['name']}: {ROLE_PARTS[s['role']]}" for s in cast)
+    if len(cast) == 1:
+        shape = (
+            f"a narrated brief: {cast[0]['name']} speaks alone, straight to the listener, "
+            "and opens and closes the episode"
+        )
+    elif len(cast) == 2:
+        shape = "a conversation between two people"
+    else:
+        shape = (
+            f"a panel of {len(cast)} people: the turn goes to whoever has the most to say "
+            "about the point at hand, not round the table in a fixed order, and everyone "
+            "speaks in every part of the episode"
+        )
+    naming = (
+        "Speakers may address each other by name."
+        if named
+        else "The speakers have no personal names: do not address them by name."
+    )
+    return f"""You write scripts for a podcast, {shape}. The speakers:
+{people}
+Turn the user's notes into natural, engaging speech that covers their substance \
+accurately, in sections that follow the notes' own parts. {naming}
+
+{SPOKEN_RULES}"""
 
 
 class _BadAnswer(Exception):
@@ -94,11 +157,17 @@ class OpenAIScriptWriter:
         title: str | None = None,
         language: str = "en",
         instructions: str = "",
+        speakers: list[dict] | None = None,
     ) -> Script:
+        """`speakers`: [{id, name, role}] (default: a host and a guest); lines come back
+        with the speaker's id."""
+        named = any(speaker["name"] for speaker in speakers or [])
+        # Speakers without a personal name are called by their id ("Host", "Guest2").
+        cast = [{**s, "name": s["name"] or s["id"].title()} for s in speakers or DEFAULT_CAST]
         budget = word_budget(duration)
         notes = self._fit_notes(notes, language=language)
         messages = [
-            {"role": "system", "content": SYSTEM_PROMPT},
+            {"role": "system", "content": system_prompt(cast, named=named)},
             {
                 "role": "user",
                 "content": _brief(
@@ -110,7 +179,7 @@ class OpenAIScriptWriter:
         problem = ""
         for call in range(1, self.max_calls + 1):
             try:
-                script = self._ask_script(messages)
+                script = self._ask_script(messages, cast)
             except _BadAnswer as exc:
                 problem = str(exc)
                 logger.warning("%s call %d: %s", self.what, call, problem)
@@ -128,7 +197,7 @@ class OpenAIScriptWriter:
                 budget.low,
                 budget.high,
             )
-            messages = [*messages[:2], _assistant(script), _length_fix(words, budget)]
+            messages = [*messages[:2], _assistant(script, cast), _length_fix(words, budget)]
         if best is not None:
             return best
         raise ProviderError(
@@ -146,8 +215,10 @@ class OpenAIScriptWriter:
         except openai.OpenAIError as exc:
             raise provider_error(exc, what=self.what) from exc
 
-    def _ask_script(self, messages: list[dict]) -> Script:
-        completion = self._complete(messages, response_format=RESPONSE_FORMAT)
+    def _ask_script(self, messages: list[dict], cast: list[dict]) -> Script:
+        completion = self._complete(
+            messages, response_format=response_format([s["name"] for s in cast])
+        )
         if not completion.choices:
             raise _BadAnswer("the answer had no choices")
         choice = completion.choices[0]
@@ -157,7 +228,7 @@ class OpenAIScriptWriter:
             raise _BadAnswer("the answer was cut off at the token limit")
         if choice.finish_reason == "content_filter":
             raise _BadAnswer("the answer was stopped by the content filter")
-        return script_parse(choice.message.content or "")
+        return script_parse(choice.message.content or "", cast)
 
     # --- long notes -----------------------------------------------------------------------
 
@@ -205,23 +276,41 @@ class OpenAIScriptWriter:
         return text
 
 
-def script_parse(content: str) -> Script:
-    """The model's JSON answer as a Script, or _BadAnswer saying what is wrong with it."""
+def script_parse(content: str, cast: list[dict] | None = None) -> Script:
+    """The model's JSON answer as a Script (speaker ids), or _BadAnswer saying what is wrong
+    with it. Speakers may be named by name or id; a flat {"title", "lines"} answer (an
+    older schema) reads as one section."""
+    cast = cast or DEFAULT_CAST
+    ids = {}
+    for speaker in cast:
+        ids[speaker["name"].casefold()] = ids[speaker["id"].casefold()] = speaker["id"]
     try:
         data = json.loads(content)
     except json.JSONDecodeError as exc:
         raise _BadAnswer(f"the answer was not JSON ({exc.msg})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("lines"), list):
+    if not isinstance(data, dict):
+        raise _BadAnswer("the answer did not follow the script schema")
+    sections = data.get("sections")
+    if sections is None and isinstance(data.get("lines"), list):
+        sections = [{"title": "", "lines": data["lines"]}]
+    if not isinstance(sections, list):
         raise _BadAnswer("the answer did not follow the script schema")
     lines = []
-    for item in data["lines"]:
-        if not isinstance(item, dict):
-            raise _BadAnswer("a line was not an object")
-        speaker, text = item.get("speaker"), item.get("text")
-        if speaker not in (HOST, GUEST) or not isinstance(text, str):
-            raise _BadAnswer(f"a line had speaker {speaker!r} or no text")
-        if text.strip():
-            lines.append(ScriptLine(speaker=speaker, text=text.strip()))
+    for section in sections:
+        if not isinstance(section, dict) or not isinstance(section.get("lines"), list):
+            raise _BadAnswer("a section was not an object with lines")
+        heading = section.get("title") if isinstance(section.get("title"), str) else ""
+        for item in section["lines"]:
+            if not isinstance(item, dict):
+                raise _BadAnswer("a line was not an object")
+            speaker, text = item.get("speaker"), item.get("text")
+            speaker_id = ids.get(speaker.casefold()) if isinstance(speaker, str) else None
+            if speaker_id is None or not isinstance(text, str):
+                raise _BadAnswer(f"a line had speaker {speaker!r} or no text")
+            if text.strip():
+                lines.append(
+                    ScriptLine(speaker=speaker_id, text=text.strip(), section=heading.strip())
+                )
     if len(lines) < 2:
         raise _BadAnswer("the script had fewer than two lines")
     title = data.get("title")
@@ -239,8 +328,9 @@ def _brief(notes: str, budget: WordBudget, *, title, language: str, instructions
         f"Length: {minutes} minutes of speech, that is {budget.low}-{budget.high} words in "
         f"total (aim for about {budget.target}), spoken at {settings.SPEAKING_RATE_WPM} "
         "words per minute.",
-        f"Between {max(math.ceil(budget.target / 60), 8)} and "
-        f"{max(math.ceil(budget.target / 25), 12)} lines, alternating host and guest.",
+        f"Between {max(math.ceil(budget.target / MAX_TURN_WORDS), 8)} and "
+        f"{max(math.ceil(budget.target / 18), 12)} lines, each at most about "
+        f"{MAX_TURN_WORDS} words.",
     ]
     if title:
         parts.append(f"The episode is titled {title!r}; return that title.")
@@ -253,8 +343,14 @@ def _brief(notes: str, budget: WordBudget, *, title, language: str, instructions
     return "\n\n".join(parts)
 
 
-def _assistant(script: Script) -> dict:
-    body = {"title": script.title, "lines": [vars(line) for line in script.lines]}
+def _assistant(script: Script, cast: list[dict]) -> dict:
+    names = {speaker["id"]: speaker["name"] for speaker in cast}
+    sections: list[dict] = []
+    for line in script.lines:
+        if not sections or sections[-1]["title"] != line.section:
+            sections.append({"title": line.section, "lines": []})
+        sections[-1]["lines"].append({"speaker": names[line.speaker], "text": line.text})
+    body = {"title": script.title, "sections": sections}
     return {"role": "assistant", "content": json.dumps(body, ensure_ascii=False)}
 
 

@@ -59,6 +59,18 @@ def script_writer() -> ScriptWriter:
     return OfflineScriptWriter()
 
 
+# What the offline writer's own phrases are written in (the notes' sentences it speaks as
+# they are). The OpenAI writer writes any language its model knows.
+OFFLINE_SCRIPT_LANGUAGES = frozenset({"en", "es", "de", "fr"})
+
+
+def script_languages() -> frozenset[str] | None:
+    """Languages the configured script writer writes, or None for any."""
+    writer = script_writer()
+    default = OFFLINE_SCRIPT_LANGUAGES if writer.name == "offline" else None
+    return getattr(writer, "languages", default)
+
+
 def voice_ids(provider_name: str) -> list[str]:
     return [voice.id for voice in speech_provider(provider_name).voices()]
 

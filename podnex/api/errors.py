@@ -7,6 +7,7 @@ view: authentication and permission classes (which DRF's views load) import it.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.conf import settings
@@ -70,12 +71,32 @@ def database_unavailable() -> JsonResponse:
     return response
 
 
-def payload_too_large() -> JsonResponse:
+def body_limit(path: str) -> int:
+    """The largest body an /api/ request to `path` may send: more for the upload routes."""
+    if re.match(settings.API_UPLOAD_PATHS, path):
+        return settings.API_UPLOAD_MAX_BYTES
+    return settings.API_MAX_BODY_BYTES
+
+
+def payload_too_large(path: str = "") -> JsonResponse:
+    limit = body_limit(path)
     return JsonResponse(
         error_body(
-            f"Request body too large (at most {settings.API_MAX_BODY_BYTES} bytes)",
+            f"Request body too large (at most {limit} bytes)",
             "payload_too_large",
-            maxBytes=settings.API_MAX_BODY_BYTES,
+            maxBytes=limit,
         ),
         status=413,
     )
+
+
+class PayloadTooLarge(DomainError):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    code = "payload_too_large"
+    message = "Too large"
+
+
+class UnsupportedMediaType(DomainError):
+    status_code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
+    code = "unsupported_media_type"
+    message = "Unsupported media type"

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import logging
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from rest_framework.views import APIView
 
 from podnex.api import ratelimit
 from podnex.api.errors import (
     DATABASE_ERRORS,
+    body_limit,
     database_unavailable,
     error_body,
     payload_too_large,
@@ -105,8 +105,8 @@ class RequestBodyLimitMiddleware:
                 return JsonResponse(
                     error_body("Invalid Content-Length header", "malformed_request"), status=400
                 )
-            if length > settings.API_MAX_BODY_BYTES:
-                return payload_too_large()
+            if length > body_limit(request.path):
+                return payload_too_large(request.path)
         return self.get_response(request)
 
 

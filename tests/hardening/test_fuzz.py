@@ -24,6 +24,7 @@ from apikeys import scopes
 from apikeys.services import api_key_create
 from tests.billing.conftest import dodo_api  # noqa: F401 - payments configured, on loopback
 from tests.factories import UserFactory
+from tests.media_samples import image, tone
 
 PASSWORD = "correct-horse-battery-staple"
 MAX_EXAMPLES = 6
@@ -54,6 +55,31 @@ def _expiry_in_the_future(context, body):
             moment = moment.replace(tzinfo=UTC)  # naive times are read as UTC
         if moment <= datetime.now(UTC) + timedelta(days=1):
             body = {**body, "expiresAt": (datetime.now(UTC) + timedelta(days=365)).isoformat()}
+    return body
+
+
+# Real prose: a source must hold enough readable text, and an upload's bytes must be a
+# document type (both told from the content, which JSON Schema cannot state).
+PROSE = (
+    "Honey bees perform a waggle dance to tell their sisters where flowers are. The angle "
+    "of the dance shows the direction relative to the sun, and its length the distance. "
+) * 3
+
+
+def _uploads_that_decode(context, body):
+    """An upload route reads what its file holds (an image, audio, a document), which JSON
+    Schema cannot state either: give a generated upload a real file of that kind, and
+    generated pasted text real prose before it (the generated part is still parsed)."""
+    path = context.operation.path if context.operation else ""
+    if isinstance(body, dict) and "file" in body:
+        if path.endswith(("/feed/image", "/artwork")):
+            body = {**body, "file": image(1400, fmt="JPEG")}
+        elif "/feed/clips/" in path:
+            body = {**body, "file": tone(1.0, "wav")}
+        elif path.endswith("/sources"):
+            body = {**body, "file": PROSE.encode()}
+    if isinstance(body, dict) and body.get("type") == "text" and isinstance(body.get("text"), str):
+        body = {**body, "text": PROSE + body["text"]}
     return body
 
 
@@ -100,6 +126,7 @@ def fuzz(base_url: str, headers: dict[str, str], *, hostile: bool = False) -> No
     hostile values instead."""
     schema = schemathesis.openapi.from_url(f"{base_url}/api/schema/", headers=SCHEMA_ACCEPT)
     schema.hook("map_body")(_expiry_in_the_future)
+    schema.hook("map_body")(_uploads_that_decode)
     if hostile:
         schema.hook("flatmap_path_parameters")(_hostile_path_parameters)
         schema.hook("flatmap_headers")(_hostile_headers)

@@ -44,6 +44,7 @@ def test_events_default_to_every_podcast_event(owner_client):
         "podcast.processing",
         "podcast.completed",
         "podcast.failed",
+        "podcast.script_ready",
     ]
 
 

@@ -7,9 +7,10 @@ import socket
 
 import pytest
 
+from podnex import outbound
 from tests.utils import assert_error
 from tests.webhooks_app.test_api import URL
-from webhooks_app import services, ssrf, transport
+from webhooks_app import services, transport
 from webhooks_app.models import Webhook, WebhookDelivery, WebhookEvent
 
 FORBIDDEN = [
@@ -106,15 +107,15 @@ BAD_PORTS = [
 def test_a_port_outside_1_to_65535_is_refused_everywhere(
     owner_client, owner, settings, url, allow_private
 ):
-    settings.WEBHOOK_ALLOW_PRIVATE_URLS = allow_private
+    settings.OUTBOUND_ALLOW_PRIVATE_URLS = allow_private
     response = owner_client.post(URL, {"url": url}, format="json")
     assert "url" in assert_error(response, 400, "validation_error")["details"]
     response = owner_client.post(
         "/api/v1/podcasts", {"noteContent": "Bees dance.", "webhookUrl": url}, format="json"
     )
     assert "webhookUrl" in assert_error(response, 400, "validation_error")["details"]
-    with pytest.raises(ssrf.UnsafeUrl):
-        ssrf.url_resolve(url)  # and at delivery, for a row stored before this rule
+    with pytest.raises(outbound.UnsafeUrl):
+        outbound.url_resolve(url)  # and at delivery, for a row stored before this rule
 
 
 def test_a_public_name_that_resolves_to_loopback_is_refused(owner_client, fake_dns):

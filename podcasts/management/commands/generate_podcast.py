@@ -1,11 +1,16 @@
-"""`manage.py generate_podcast NOTES_FILE --duration short --out episode.mp3`: the same
-pipeline as the worker, in-process, without the database or a queue."""
+"""`manage.py generate_podcast INPUT... --duration short --out episode.mp3`: the same
+pipeline as the worker, in-process, without the database or a queue.
+
+An input is a notes file (Markdown or text, used as written), or a document (PDF, DOCX,
+EPUB, HTML, reStructuredText...) or an http(s) URL, read as a source is; several inputs
+make one episode with a section per input."""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -15,15 +20,23 @@ from podcasts.providers import registry
 from podcasts.providers.base import ProviderError
 from podcasts.serializers import MAX_INSTRUCTIONS_CHARS, duration_of
 from podcasts.transcripts import transcript_srt
+from podnex import outbound
+from sources import extract, sniff
+from sources.services import document_read, notes_compose, url_read
 
 BAR_WIDTH = 30
 
 
 class Command(BaseCommand):
-    help = "Turn a notes file into an MP3 episode plus its transcript (.json and .srt)."
+    help = (
+        "Turn notes, documents (PDF, DOCX, EPUB, HTML, ...) or URLs into an MP3 episode plus "
+        "its transcript (.json and .srt)."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("notes_file", type=Path)
+        parser.add_argument(
+            "inputs", nargs="+", metavar="INPUT", help="notes file, document, or http(s) URL"
+        )
         parser.add_argument("--duration", choices=["short", "long"], default="short")
         parser.add_argument("--out", type=Path, default=Path("episode.mp3"))
         parser.add_argument("--title", default=None)
@@ -36,7 +49,7 @@ class Command(BaseCommand):
     def handle(
         self,
         *args,
-        notes_file: Path,
+        inputs: list[str],
         duration: str,
         out: Path,
         title,
@@ -47,7 +60,7 @@ class Command(BaseCommand):
         instructions,
         **options,
     ):
-        notes = _read_notes(notes_file)
+        notes = _inputs_notes(inputs)
         if language not in LANGUAGES:
             raise CommandError(f"Unknown language {language!r}; use an ISO 639-1 code")
         provider = provider or registry.default_speech_provider_name()
@@ -99,6 +112,40 @@ class Command(BaseCommand):
                 f"(+ {out.with_suffix('.json').name}, {out.with_suffix('.srt').name})"
             )
         )
+
+
+_NOTES_SUFFIXES = (".md", ".markdown", ".txt", ".text", "")
+
+
+def _inputs_notes(inputs: list[str]) -> str:
+    """One notes file is used as written (as before); anything else is read as sources."""
+    if len(inputs) == 1 and not _is_url(inputs[0]):
+        path = Path(inputs[0])
+        if path.suffix.lower() in _NOTES_SUFFIXES:
+            return _read_notes(path)
+    return notes_compose([_read_source(item) for item in inputs])
+
+
+def _is_url(value: str) -> bool:
+    return value.lower().startswith(("http://", "https://"))
+
+
+def _read_source(item: str) -> tuple[str | None, str]:
+    try:
+        if _is_url(item):
+            readable, _ = url_read(item)
+            readable.title = readable.title or urlsplit(item).hostname
+        else:
+            path = Path(item)
+            readable = document_read(
+                path.read_bytes(), claimed=sniff.claimed_kind(filename=path.name)
+            )
+            readable.title = readable.title or path.stem
+    except OSError as exc:
+        raise CommandError(f"Cannot read {item}: {exc}") from exc
+    except (sniff.UnsupportedType, extract.ExtractionFailed, outbound.FetchError) as exc:
+        raise CommandError(f"Cannot read {item}: {exc}") from exc
+    return readable.title, readable.text
 
 
 def _read_notes(path: Path) -> str:

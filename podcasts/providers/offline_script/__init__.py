@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import zlib
 
-from podcasts.providers.base import ProviderError, Script
+from podcasts.providers.base import ProviderError, Script, ScriptLine
 from podnex import durations
 
 from .composing import Composer, Plan, cast
@@ -48,7 +48,29 @@ class OfflineScriptWriter:
         plan, outline, warnings = episode_plan(
             notes=notes, duration=duration, title=title, language=language, speakers=speakers
         )
-        return Script(title=outline.title, lines=plan.lines, warnings=warnings)
+        lines = with_sections(plan, outline)
+        return Script(title=outline.title, lines=lines, warnings=warnings)
+
+
+INTRO_SECTION = "Introduction"  # chapter titles of the opening and the closing
+WRAP_UP_SECTION = "Wrap-up"
+
+
+def with_sections(plan: Plan, outline: Outline) -> list[ScriptLine]:
+    """Every line with the title of the section it belongs to (chapters come from these):
+    the topic's title, or before the first topic the opening, after the last the wrap-up."""
+    lines: list[ScriptLine] = []
+    seen_topic = False
+    for line, number in zip(plan.lines, plan.topics):
+        if number >= 0:
+            seen_topic = True
+            topic = outline.topics[number]
+            section = topic.title or (topic.phrases[0] if topic.phrases else "")
+            section = section[:1].upper() + section[1:]
+        else:
+            section = WRAP_UP_SECTION if seen_topic else INTRO_SECTION
+        lines.append(ScriptLine(line.speaker, line.text, section))
+    return lines
 
 
 def episode_plan(

@@ -37,9 +37,75 @@ def test_it_asks_for_a_strict_json_schema_and_returns_the_lines(openai_server, s
     assert body["response_format"]["type"] == "json_schema"
     schema = body["response_format"]["json_schema"]
     assert schema["strict"] is True
-    line = schema["schema"]["properties"]["lines"]["items"]
-    assert line["properties"]["speaker"]["enum"] == ["host", "guest"]
+    section = schema["schema"]["properties"]["sections"]["items"]
+    line = section["properties"]["lines"]["items"]
+    assert line["properties"]["speaker"]["enum"] == ["Host", "Guest"]
     assert NOTES in user_prompt(body)
+
+
+PANEL = [
+    {"id": "host", "name": "Maya", "role": "host"},
+    {"id": "expert", "name": "Dr. Okafor", "role": "expert"},
+    {"id": "guest", "name": "Lena", "role": "guest"},
+]
+
+
+def test_it_writes_for_the_speakers_given_by_name_in_sections(openai_server):
+    answer = {
+        "title": "Bees, three ways",
+        "sections": [
+            {
+                "title": "The hive",
+                "lines": [
+                    {"speaker": "Maya", "text": "Dr. Okafor, who runs a hive of 40,000 bees?"},
+                    {"speaker": "Dr. Okafor", "text": "The workers do; the queen only lays."},
+                ],
+            },
+            {
+                "title": "The dance",
+                "lines": [
+                    {"speaker": "Lena", "text": "And the waggle dance points at flowers."},
+                    {"speaker": "maya", "text": "Thanks, both of you."},
+                ],
+            },
+        ],
+    }
+    openai_server.write = lambda body: json.dumps(answer)
+    script = write(speakers=PANEL)
+
+    assert [line.speaker for line in script.lines] == ["host", "expert", "guest", "host"]
+    assert [line.section for line in script.lines] == ["The hive"] * 2 + ["The dance"] * 2
+    body = openai_server.to(CHAT)[0].json
+    enum = body["response_format"]["json_schema"]["schema"]["properties"]["sections"]["items"][
+        "properties"
+    ]["lines"]["items"]["properties"]["speaker"]["enum"]
+    assert enum == ["Maya", "Dr. Okafor", "Lena"]
+    system = body["messages"][0]["content"]
+    assert "panel of 3" in system and "Maya" in system and "Dr. Okafor" in system
+    # The spoken-episode rules both writers follow.
+    assert "45 words" in system and "enumerations" in system
+    assert "URLs" in system and "code" in system and "Real questions" in system
+
+
+def test_a_line_by_someone_not_in_the_cast_is_asked_for_again(openai_server):
+    stray = [{"speaker": "Stranger", "text": "Hi."}, {"speaker": "Maya", "text": "Hello."}]
+    bad = {"title": "x", "sections": [{"title": "a", "lines": stray}]}
+    good = script_json(12)
+    answers = iter([bad, good])
+    openai_server.write = lambda body: json.dumps(next(answers))
+    script = write(speakers=PANEL[:1] + [{"id": "guest", "name": "Lena", "role": "guest"}])
+    assert len(script.lines) == 12 and len(openai_server.to(CHAT)) == 2
+
+
+def test_a_single_narrator_gets_a_monologue_prompt(openai_server):
+    monologue = script_json(12)
+    for line in monologue["lines"]:
+        line["speaker"] = "Ada"
+    openai_server.write = lambda body: json.dumps(monologue)
+    script = write(speakers=[{"id": "narrator", "name": "Ada", "role": "narrator"}])
+    system = openai_server.to(CHAT)[0].json["messages"][0]["content"]
+    assert "narrated brief" in system and "Ada speaks alone" in system
+    assert {line.speaker for line in script.lines} == {"narrator"}
 
 
 def test_the_word_budget_follows_the_speaking_rate(openai_server, settings):

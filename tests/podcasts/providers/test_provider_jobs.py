@@ -65,7 +65,10 @@ def test_a_full_job_with_openai_script_and_openai_voices(owner_client, openai_se
 
 
 def test_language_and_instructions_reach_the_script_prompt(owner_client, unreal, openai_server):
-    podcast, job = create(owner_client, language="de", instructions="Sound like old friends.")
+    # OpenAI's voices speak German; Unreal's (American English) would be refused.
+    podcast, job = create(
+        owner_client, language="de", instructions="Sound like old friends.", ttsProvider="openai"
+    )
     generate(podcast, job)
 
     (chat,) = openai_server.to("/v1/chat/completions")

@@ -13,10 +13,16 @@ URL = "/api/v1/podcasts"
 NOTES = "Bees dance to tell each other where flowers are."
 
 
-def test_language_and_instructions_are_stored_and_shown(owner_client):
+def test_language_and_instructions_are_stored_and_shown(owner_client, settings):
+    settings.OPENAI_TTS_ENABLED = True  # its voices speak French
     created = owner_client.post(
         URL,
-        {"noteContent": NOTES, "language": "FR", "instructions": "  Playful, about queens.  "},
+        {
+            "noteContent": NOTES,
+            "language": "FR",
+            "instructions": "  Playful, about queens.  ",
+            "ttsProvider": "openai",
+        },
         format="json",
     )
     assert created.status_code == 202
