@@ -348,7 +348,8 @@ def _podcast_recover(*, podcast_id: str, cutoff: datetime, now: datetime) -> Non
         podcast.progress = 0
         podcast.current_step = "Queued again: its worker was lost"
         podcast.save()
-        _job_enqueue(podcast)
+        # The same kind of job again (a lost re-render is rendered again, not regenerated).
+        _job_enqueue(podcast, kind=stuck[0].kind if stuck else JobKind.GENERATE)
 
 
 # --- The script: read, edit, render -------------------------------------------------------

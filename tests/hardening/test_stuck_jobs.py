@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from billing.models import Subscription, UsageRecord, UsageReservation
 from podcasts import services
-from podcasts.models import JobStatus, Podcast, PodcastJob, PodcastStatus
+from podcasts.models import JobKind, JobStatus, Podcast, PodcastJob, PodcastStatus
 from podcasts.pipeline import generate
 from podcasts.pipeline.generate import JobCancelled
 from tests.billing.conftest import complete
@@ -68,6 +68,16 @@ def test_a_running_job_silent_too_long_is_run_again_once(
     complete(podcast, new, seconds=200)
     assert UsageRecord.objects.filter(podcast_id=podcast.id).count() == 1
     assert Subscription.objects.get(user=owner).current_podcast_count == 1
+
+
+def test_a_lost_render_job_is_rendered_again_not_regenerated(
+    owner, settings, sent, django_capture_on_commit_callbacks
+):
+    podcast, lost = running(owner)
+    PodcastJob.objects.filter(pk=lost.pk).update(kind=JobKind.RENDER)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.podcast_jobs_recover_stuck(now=later(settings))
+    assert PodcastJob.objects.get(podcast=podcast, status=JobStatus.QUEUED).kind == JobKind.RENDER
 
 
 def test_a_superseded_worker_that_wakes_up_stops_and_charges_nothing(
