@@ -93,17 +93,7 @@ def web_server(tmp_path: Path, *, env: dict[str, str]) -> tuple[Process, str]:
         env=env,
         log=tmp_path / f"web-{port}.log",
     )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            requests.get(f"{base}/api/health", timeout=2)
-            return process, base
-        except requests.ConnectionError:
-            if process.popen.poll() is not None or time.monotonic() > deadline:
-                process.stop()
-                raise AssertionError(f"web server did not start:\n{process.output()}") from None
-            time.sleep(0.1)
+    return process, _wait_until_serving(process, f"http://127.0.0.1:{port}")
 
 
 def celery_worker(tmp_path: Path, name: str, *, env: dict[str, str]) -> Process:
