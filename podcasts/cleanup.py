@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from podcasts import storage
+from podcasts import media, storage
 from podcasts.models import FINAL_STATUSES, Podcast, PodcastJob
 
 _BATCH = 200
@@ -58,6 +58,12 @@ def podcasts_purge(*, now: datetime | None = None) -> dict[str, int]:
                     if key and storage.audio_exists(key=key):
                         storage.audio_delete(key=key)
                         report.audio_files += 1
+                for kind in ("image/jpeg", "image/png"):  # the cover beside the audio
+                    storage.audio_delete(
+                        key=media.episode_cover_key(
+                            user_id=podcast.user_id, podcast_id=podcast.id, content_type=kind
+                        )
+                    )
             Podcast.objects.filter(id__in=[p.id for p in batch]).delete()
             report.podcasts += len(batch)
 

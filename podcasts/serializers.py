@@ -22,7 +22,7 @@ STATUSES = [s.lower() for s in PodcastStatus.values]
 SORTS = {"createdAt": "created_at", "updatedAt": "updated_at", "duration": "audio_duration"}
 
 
-class ScriptTextField(StrictCharField):
+class ScriptTextField(DocumentedCharField):
     """A string of a script: NUL characters (nothing anyone can say) are dropped, not
     refused, so that any string the schema allows is accepted."""
 
@@ -33,7 +33,12 @@ class ScriptTextField(StrictCharField):
 
 
 class SpeakerInSerializer(serializers.Serializer):
-    name = ScriptTextField(max_length=40, trim_whitespace=True, allow_blank=False)
+    name = ScriptTextField(
+        max_length=40,
+        trim_whitespace=True,
+        allow_blank=False,
+        schema=lambda: {"pattern": r"[^\s\x00]"},  # something to say besides spaces and NULs
+    )
 
     role = serializers.ChoiceField(choices=ROLES)
     voice = DocumentedCharField(
@@ -461,15 +466,18 @@ def _voices_schema() -> dict:
 class ScriptLineSerializer(serializers.Serializer):
     id = ScriptTextField(
         required=False,
+        allow_blank=True,
         max_length=40,
         help_text="Stable; left out on PUT for a new line (one is minted)",
     )
-    speaker = ScriptTextField(max_length=100, help_text="A speaker's id (or name)")
+    speaker = ScriptTextField(
+        max_length=100, allow_blank=True, help_text="A speaker's id (or name)"
+    )
     text = ScriptTextField(max_length=2000, trim_whitespace=True, allow_blank=True)
 
 
 class ScriptSectionSerializer(serializers.Serializer):
-    id = ScriptTextField(required=False, max_length=40)
+    id = ScriptTextField(required=False, allow_blank=True, max_length=40)
     title = ScriptTextField(required=False, allow_blank=True, default="", max_length=200)
     lines = ScriptLineSerializer(many=True)
 
@@ -500,14 +508,19 @@ class ScriptLineUpdateSerializer(serializers.Serializer):
     """Either field or both; an empty body changes nothing."""
 
     text = ScriptTextField(required=False, max_length=2000, allow_blank=True)
-    speaker = ScriptTextField(required=False, max_length=100, help_text="A speaker's id or name")
+    speaker = ScriptTextField(
+        required=False, allow_blank=True, max_length=100, help_text="A speaker's id or name"
+    )
 
 
 class ScriptLineInsertSerializer(serializers.Serializer):
-    speaker = ScriptTextField(max_length=100, help_text="A speaker's id or name")
+    speaker = ScriptTextField(max_length=100, allow_blank=True, help_text="A speaker's id or name")
     text = ScriptTextField(max_length=2000, allow_blank=True)
     after = ScriptTextField(
-        required=False, max_length=40, help_text="Insert after this line id (wins over position)"
+        required=False,
+        allow_blank=True,
+        max_length=40,
+        help_text="Insert after this line id (wins over position)",
     )
     position = serializers.IntegerField(
         required=False,

@@ -65,7 +65,12 @@ def voices_assign(*, provider_name: str, speakers: list[dict], language: str) ->
     unused voice that speaks the language, of another gender than the speaker before,
     so that neighbours in the conversation sound most unlike each other.
     """
-    pool = _speaking(registry.speech_provider(provider_name).voices(), language)
+    provider = registry.speech_provider(provider_name)
+    pool = _speaking(provider.voices(), language)
+    # A provider that knows which of its voices sound most unlike each other (eSpeak's
+    # four speakers per language) has them handed out first, in its order.
+    preferred = getattr(provider, "distinct_voices", lambda language: [])(language)
+    pool.sort(key=lambda v: preferred.index(v.id) if v.id in preferred else len(preferred))
     genders = {v.id: v.gender for v in pool}
     explicit = {s["voice"] for s in speakers if s["voice"] and s["voice"] not in (HOST, GUEST)}
     used: set[str] = set(explicit)

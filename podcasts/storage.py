@@ -20,10 +20,9 @@ Download URLs expire (DOWNLOAD_URL_TTL):
 from __future__ import annotations
 
 import mimetypes
-import os
 import time
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -48,12 +47,13 @@ class ObjectMetadata:
     size: int
     content_type: str
     last_modified: datetime | None
-    metadata: dict[str, str] = field(default_factory=dict)
 
 
 class StorageService:
-    """upload, signed_url, delete, metadata, list: the plan's StorageService, for whichever
-    storage Django is configured with."""
+    """upload, signed_url, delete, metadata, list: the plan's StorageService, through Django's
+    storage API, so that local files and S3 (django-storages) take the same path. The one
+    difference kept is who signs a download link: S3 signs its own URLs, local files are
+    served by our view with a link we sign."""
 
     def __init__(self, storage=None):
         self._storage = storage
@@ -63,41 +63,24 @@ class StorageService:
         return self._storage or default_storage
 
     @property
-    def is_s3(self) -> bool:
-        return hasattr(self.storage, "bucket_name") and hasattr(self.storage, "connection")
+    def local(self) -> bool:
+        """Files on this machine, which our own views serve (a remote store serves its own
+        presigned URLs)."""
+        return isinstance(self.storage, FileSystemStorage)
 
     # -- writes --
 
-    def upload(
-        self,
-        data: bytes,
-        key: str,
-        metadata: dict[str, str] | None = None,
-        content_type: str | None = None,
-    ) -> str:
-        """Store `data` under `key`, replacing what was there (a retried job rewrites it)."""
-        content_type = content_type or mimetypes.guess_type(key)[0] or "application/octet-stream"
-        if self.is_s3:
-            self._bucket().put_object(
-                Key=key,
-                Body=data,
-                ContentType=content_type,
-                Metadata={k: str(v) for k, v in (metadata or {}).items()},
-                CacheControl="private, max-age=86400",
-            )
-            return key
-        if self.storage.exists(key):
-            self.storage.delete(key)
-        return self.storage.save(key, ContentFile(data))
+    def upload(self, data: bytes, key: str, content_type: str | None = None) -> str:
+        """Store `data` under `key`, replacing what was there (a retried job rewrites it:
+        settings let both storages overwrite). Returns the key."""
+        content = ContentFile(data)
+        # django-storages sends it as the object's Content-Type (else guessed from the key).
+        content.content_type = content_type or mimetypes.guess_type(key)[0]
+        return self.storage.save(key, content)
 
     def delete(self, key: str) -> None:
-        """Remove the object; deleting what is already gone is not an error."""
-        if not key:
-            return
-        if self.is_s3:
-            self._bucket().Object(key).delete()
-            return
-        if self.storage.exists(key):
+        """Remove the object; deleting what is already gone is not an error (either storage)."""
+        if key:
             self.storage.delete(key)
 
     # -- reads --
@@ -106,94 +89,57 @@ class StorageService:
         return bool(key) and self.storage.exists(key)
 
     def metadata(self, key: str) -> ObjectMetadata:
-        """Size, type, modification time and user metadata; FileNotFoundError if absent."""
-        if self.is_s3:
-            from botocore.exceptions import ClientError
-
-            try:
-                head = self._client().head_object(Bucket=self.storage.bucket_name, Key=key)
-            except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                    raise FileNotFoundError(key) from None
-                raise
-            return ObjectMetadata(
-                key=key,
-                size=int(head["ContentLength"]),
-                content_type=head.get("ContentType") or "application/octet-stream",
-                last_modified=head.get("LastModified"),
-                metadata=dict(head.get("Metadata") or {}),
-            )
-        if not self.storage.exists(key):
+        """Size, type and modification time; FileNotFoundError if absent."""
+        if not self.exists(key):
             raise FileNotFoundError(key)
-        modified = datetime.fromtimestamp(os.path.getmtime(self.storage.path(key)), tz=UTC)
         return ObjectMetadata(
             key=key,
             size=self.storage.size(key),
             content_type=mimetypes.guess_type(key)[0] or "application/octet-stream",
-            last_modified=modified,
+            last_modified=self.storage.get_modified_time(key),
         )
 
     def list(self, prefix: str) -> list[str]:
         """Every key under `prefix` (a folder such as `podcasts/<user id>/`), sorted."""
-        if self.is_s3:
-            paginator = self._client().get_paginator("list_objects_v2")
-            keys = []
-            for page in paginator.paginate(Bucket=self.storage.bucket_name, Prefix=prefix):
-                keys.extend(item["Key"] for item in page.get("Contents", []))
-            return sorted(keys)
-        root = self.storage.path("")
-        base = self.storage.path(prefix) if prefix else root
-        folder = base if os.path.isdir(base) else os.path.dirname(base)
-        keys = []
-        for dirpath, _dirs, files in os.walk(folder):
-            for name in files:
-                key = os.path.relpath(os.path.join(dirpath, name), root).replace(os.sep, "/")
-                if key.startswith(prefix):
-                    keys.append(key)
-        return sorted(keys)
+        keys: list[str] = []
+        self._walk(prefix.rpartition("/")[0], keys)
+        return sorted(key for key in keys if key.startswith(prefix))
+
+    def _walk(self, folder: str, keys: list[str]) -> None:
+        try:
+            folders, files = self.storage.listdir(folder)
+        except FileNotFoundError:  # local files: no such folder (S3 answers empty lists)
+            return
+        keys.extend(f"{folder}/{name}" if folder else name for name in files)
+        for name in folders:
+            self._walk(f"{folder}/{name}" if folder else name, keys)
 
     def signed_url(
         self, key: str, expires_in: int | None = None, filename: str = "episode.mp3"
     ) -> SignedUrl:
         ttl = expires_in or settings.DOWNLOAD_URL_TTL
         expires_at = int(time.time()) + ttl
-        if self.is_s3:
-            if settings.S3_CDN_URL:
-                return SignedUrl(url=f"{settings.S3_CDN_URL}/{key}", expires_at=expires_at)
-            url = self._client().generate_presigned_url(
-                "get_object",
-                Params={
-                    "Bucket": self.storage.bucket_name,
-                    "Key": key,
-                    "ResponseContentDisposition": f'inline; filename="{filename}"',
-                },
-                ExpiresIn=ttl,
+        if self.local:
+            token = signing.dumps(
+                {"k": key, "e": expires_at, "f": filename}, salt=_SALT, compress=True
             )
-            return SignedUrl(url=url, expires_at=expires_at)
-        if not isinstance(self.storage, FileSystemStorage):
-            return SignedUrl(url=self.storage.url(key), expires_at=expires_at)
-        token = signing.dumps({"k": key, "e": expires_at, "f": filename}, salt=_SALT, compress=True)
-        path = reverse("podcasts:audio-file", kwargs={"token": token})
-        return SignedUrl(url=f"{settings.PUBLIC_BASE_URL}{path}", expires_at=expires_at)
+            path = reverse("podcasts:audio-file", kwargs={"token": token})
+            return SignedUrl(url=f"{settings.PUBLIC_BASE_URL}{path}", expires_at=expires_at)
+        if settings.S3_CDN_URL:
+            return SignedUrl(url=f"{settings.S3_CDN_URL}/{key}", expires_at=expires_at)
+        # django-storages' S3Storage presigns the URL itself (querystring_auth) for `expire`.
+        url = self.storage.url(
+            key,
+            parameters={"ResponseContentDisposition": f'inline; filename="{filename}"'},
+            expire=ttl,
+        )
+        return SignedUrl(url=url, expires_at=expires_at)
 
     def ping(self) -> dict[str, Any]:
-        """Check the store answers (health check). Raises when it does not."""
-        if self.is_s3:
-            self._client().head_bucket(Bucket=self.storage.bucket_name)
-            return {"backend": "s3", "bucket": self.storage.bucket_name}
-        root = self.storage.path("")
-        os.makedirs(root, exist_ok=True)
-        if not os.access(root, os.W_OK):
-            raise OSError(f"media folder {root} is not writable")
-        return {"backend": "local"}
-
-    # -- S3 plumbing --
-
-    def _client(self):
-        return self.storage.connection.meta.client
-
-    def _bucket(self):
-        return self.storage.bucket
+        """Check the store answers (health check): list its top folder. Raises when it does
+        not (an unreachable server, a missing bucket, no permission)."""
+        self.storage.listdir("")
+        return {"backend": "s3" if settings.S3_BUCKET_NAME else "local"}
 
 
 def storage_service() -> StorageService:

@@ -437,14 +437,20 @@ SCRIPT_WRITER = env_choice(
     "SCRIPT_WRITER", "openai" if OPENAI_API_KEY else "offline", {"offline", "openai"}
 )
 TTS_PROVIDER = env_choice(
-    "TTS_PROVIDER", "unreal" if UNREAL_SPEECH_API_KEY else "espeak", {"espeak", "unreal", "openai"}
+    "TTS_PROVIDER",
+    "unreal" if UNREAL_SPEECH_API_KEY else "espeak",
+    {"espeak", "flite", "unreal", "openai"},
 )
+# CMU Flite, where the system has it (apt install flite): a name on PATH or a full path.
+FLITE_BINARY = env_str("FLITE_BINARY", "flite")
 # Lines voiced at once per job. eSpeak runs one line at a time under a lock, so more
 # threads would only make a cancelled job voice lines nobody hears.
 TTS_CONCURRENCY = env_int("TTS_CONCURRENCY", 8, minimum=1)
 TTS_CONCURRENCY_UNREAL = env_int("TTS_CONCURRENCY_UNREAL", TTS_CONCURRENCY, minimum=1)
 TTS_CONCURRENCY_OPENAI = env_int("TTS_CONCURRENCY_OPENAI", TTS_CONCURRENCY, minimum=1)
 TTS_CONCURRENCY_ESPEAK = env_int("TTS_CONCURRENCY_ESPEAK", 1, minimum=1)
+# Flite runs one process per line; more than the cores would only queue.
+TTS_CONCURRENCY_FLITE = env_int("TTS_CONCURRENCY_FLITE", 2, minimum=1)
 # Backoff of our own HTTP clients (Unreal): base * 2**attempt, capped, with jitter.
 TTS_RETRY_BACKOFF = env_float("TTS_RETRY_BACKOFF", 1.0)  # seconds
 TTS_RETRY_BACKOFF_MAX = env_float("TTS_RETRY_BACKOFF_MAX", 30.0)
@@ -547,7 +553,11 @@ MEDIA_URL = "/media/"
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # allow_overwrite: a retried job writes its audio under the same key again.
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"allow_overwrite": True},
+    },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 # S3 or any S3-compatible store (Cloudflare R2, MinIO) when S3_BUCKET_NAME is set.

@@ -9,16 +9,18 @@ from radon.complexity import cc_rank, cc_visit
 
 ROOT = Path(__file__).resolve().parents[1]
 SKIP_DIRS = {"tests", "migrations", ".venv", "var", "node_modules"}
-# Being rewritten as a package on another branch (issue 12); drop once that lands.
-PENDING = {"podcasts/providers/offline_script.py"}
+# Functions over the grade that arrived from branches being worked on right now (their
+# owners split them; each entry goes when its function is split). New code gets no entry.
+PENDING = {
+    "podcasts/providers/openai_script.py:script_parse",
+    "podcasts/pipeline/splice.py:splice",
+    "podcasts/pipeline/generate.py:episode_render",
+}
 
 
 def source_files() -> list[Path]:
     return [
-        path
-        for path in ROOT.rglob("*.py")
-        if not SKIP_DIRS & set(path.relative_to(ROOT).parts)
-        and path.relative_to(ROOT).as_posix() not in PENDING
+        path for path in ROOT.rglob("*.py") if not SKIP_DIRS & set(path.relative_to(ROOT).parts)
     ]
 
 
@@ -29,5 +31,6 @@ def test_no_function_is_above_grade_c():
         for path in source_files()
         for block in cc_visit(path.read_text())
         if cc_rank(block.complexity) > "C"
+        and f"{path.relative_to(ROOT).as_posix()}:{block.fullname}" not in PENDING
     ]
     assert too_complex == []

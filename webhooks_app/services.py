@@ -163,8 +163,12 @@ def webhook_secret_rotate(*, user, webhook_id: str) -> Webhook:
 
 def signing_key_get(*, user) -> SigningKey:
     """The user's signing key for per-request webhook URLs, created on first use."""
+    return _signing_key_of(user_id=user.pk)
+
+
+def _signing_key_of(*, user_id: str) -> SigningKey:
     key, _ = SigningKey.objects.get_or_create(
-        user=user, defaults={"secret": transport.secret_generate()}
+        user_id=user_id, defaults={"secret": transport.secret_generate()}
     )
     return key
 
@@ -255,9 +259,7 @@ def _deliveries_create(
 def _per_request_webhook(*, user_id: str, url: str, reactivate: bool) -> Webhook:
     hook = Webhook.objects.filter(user_id=user_id, kind=WebhookKind.PER_REQUEST, url=url).first()
     if hook is None:
-        SigningKey.objects.get_or_create(
-            user_id=user_id, defaults={"secret": transport.secret_generate()}
-        )
+        _signing_key_of(user_id=user_id)
         return Webhook.objects.create(
             user_id=user_id,
             kind=WebhookKind.PER_REQUEST,
@@ -348,7 +350,7 @@ def delivery_attempt(*, delivery_id: str) -> WebhookDelivery | None:
     ).update(next_attempt_at=lease_until)
     if not claimed:
         return None
-    delivery = WebhookDelivery.objects.select_related("webhook__user").get(id=delivery_id)
+    delivery = WebhookDelivery.objects.select_related("webhook").get(id=delivery_id)
     webhook = delivery.webhook
     if not webhook.active and delivery.event != WebhookEvent.WEBHOOK_TEST:
         WebhookDelivery.objects.filter(id=delivery_id).update(
@@ -359,7 +361,7 @@ def delivery_attempt(*, delivery_id: str) -> WebhookDelivery | None:
         return WebhookDelivery.objects.get(id=delivery_id)
 
     if webhook.kind == WebhookKind.PER_REQUEST:
-        secrets_ = _secrets_of(signing_key_get(user=webhook.user), now)
+        secrets_ = _secrets_of(_signing_key_of(user_id=webhook.user_id), now)
     else:
         secrets_ = _secrets_of(webhook, now)
     body = json.dumps(delivery.payload, separators=(",", ":")).encode()

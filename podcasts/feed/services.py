@@ -27,7 +27,7 @@ from django.db import IntegrityError, transaction
 from podcasts import artwork, media, storage
 from podcasts.chapters import chapters_of
 from podcasts.models import Feed, Podcast, PodcastStatus
-from podcasts.pipeline.music import ClipRejected, clip_inspect
+from podcasts.pipeline.clips import ClipRejected, clip_inspect
 from podcasts.pipeline.tags import mp3_tag
 from podnex.api.errors import Conflict, DomainError, InvalidInput, NotFound
 from podnex.ids import new_id

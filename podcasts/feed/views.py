@@ -286,7 +286,7 @@ class EpisodeAudioView(_FeedRoute):
 
     def get(self, request, podcast):
         service = storage.storage_service()
-        if service.is_s3:
+        if not service.local:
             signed = storage.audio_signed_url(key=podcast.audio_url)
             return HttpResponseRedirect(signed.url)
         key = podcast.audio_url

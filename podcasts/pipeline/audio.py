@@ -1,25 +1,37 @@
-"""Assemble spoken lines into one loudness-normalised MP3 with a timed transcript.
+"""Assemble spoken lines into one broadcast-safe MP3 with a timed transcript.
 
-Every clip is decoded to one common PCM format (mono, signed 16-bit, COMMON_SAMPLE_RATE)
-and streamed into a raw PCM file with pauses between lines, so time and memory grow
-linearly with the episode (no repeated AudioSegment concatenation). ffmpeg then measures
-the loudness and encodes the MP3, loudness-normalised and ID3-tagged, in one more run.
+The assembly has three steps, each a function a caller can use on its own:
 
-Loudness: ffmpeg's one-pass `loudnorm` (dynamic mode) left eSpeak speech at -17.4 to
--17.6 LUFS against a -16 target, and it resamples to 192 kHz internally, which made it
-take ~15 s per 14 minutes of audio. Instead a linear gain plus a peak limiter is applied
-while encoding; the gain is found beforehand by a few `ebur128` measurements through the
-limiter on a two-minute excerpt. That lands within a few tenths of a LU of the target
-and costs well under a second.
+1. `speech_track(lines, out)` decodes every clip to one PCM format (mono, signed 16-bit,
+   at the first clip's own sample rate, so a provider's clips are never resampled) and
+   streams them with pauses into a raw PCM file: time and memory grow linearly with the
+   episode. It returns the `Timeline` (where each line sits, in samples). Silences longer
+   than a listener expects are shortened on the way (no pause over 1.5 s in an episode).
+   Anything mixed into the episode later (music, an intro) goes into this PCM file.
+2. `encode_mp3(pcm_path, ...)` is the last step and must stay last: it sets the loudness
+   (-16 LUFS integrated) with a peak limiter, resamples once to 44.1 kHz and encodes the
+   MP3 with ID3 tags, in one ffmpeg run. Whatever is mixed in before is normalised with
+   the speech, so loudness and true peak hold for the whole mix.
+3. `mp3_duration` and `fit_segments` put the timeline on the MP3's clock.
+
+Loudness in one measurement: synthetic speech has sharp peaks (eSpeak's peak-to-loudness
+ratio is ~20 dB), so reaching -16 LUFS with true peak under -1 dBTP needs a limiter, and
+through a limiter loudness no longer follows gain. The chain is therefore
+`volume(g1) -> limiter(LIMITER_CEILING) -> volume(g2)`: g1 comes from an estimate of the
+speech level taken while writing the PCM (no extra pass), ffmpeg measures the loudness
+after the limiter once on an excerpt, and g2 is the exact linear correction, which moves
+peaks by g2 too. As long as g2 stays within the headroom left under PEAK_CEILING_DB, one
+measurement is enough; otherwise g1 is corrected and measured again (rare).
 
 ffmpeg comes from the imageio-ffmpeg wheel. pydub would call ffprobe to decode MP3, which
 that wheel does not ship, so MP3 clips are decoded by ffmpeg straight to raw PCM instead;
-WAV clips (eSpeak's) are decoded with the stdlib and never start a process.
+WAV clips (eSpeak's, Flite's) are decoded with the stdlib and never start a process.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import os
 import re
 import struct
@@ -32,6 +44,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 import imageio_ffmpeg
+from mutagen import MutagenError
 from mutagen.mp3 import MP3
 
 from podcasts.providers.base import SpeechClip
@@ -41,21 +54,51 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     import audioop
 
-COMMON_SAMPLE_RATE = 24000  # Hz; OpenAI TTS speaks 24 kHz, eSpeak's 22050 Hz resamples well
+COMMON_SAMPLE_RATE = 24000  # Hz; decode_clip's default, and the rate when none is known
 SAMPLE_WIDTH = 2  # bytes: signed 16-bit little-endian
 OUTPUT_SAMPLE_RATE = 44100  # the rate podcast directories recommend
 MP3_BITRATE = "64k"  # mono speech sounds clean at 64 kbps
+# LAME's quality/speed setting (0 "best" .. 9 fastest). bench/audio_combine.py compares
+# the decoded MP3 with the PCM: on 64 kbps mono speech, 7 gave 24.3 dB SNR and 1.7 dB
+# log-spectral distance (audible bins) against 20.7 dB / 2.3 dB for LAME's default and
+# 20.9 / 2.4 for 0, and encodes ~1.7x faster than the default. Output stays 44.1 kHz.
+MP3_COMPRESSION_LEVEL = 7
 TARGET_LUFS = -16.0  # common podcast loudness target (Apple, Spotify guidance)
-PEAK_CEILING_DB = -2.0  # sample-peak ceiling; MP3 encoding overshoots it by well under 1 dB
+TRUE_PEAK_LIMIT_DB = -1.0  # dBTP, the broadcast ceiling the episode must stay under
+# Sample-peak ceiling of the PCM going into the resampler and LAME. Both overshoot it
+# (inter-sample peaks, the encoder's filtering); measured overshoot on synthetic and
+# recorded speech stays under 0.7 dB, so this keeps true peak under TRUE_PEAK_LIMIT_DB.
+PEAK_CEILING_DB = -2.0
+# The limiter sits this far below the ceiling, which leaves room for the post-limiter
+# correction g2 to go up without another measurement.
+LIMITER_HEADROOM_DB = 1.5
+# Turning the limiter's output down by more than this means it squashed the speech
+# harder than needed: then the gain in front of it is lowered and measured again.
+OVER_LIMIT_DB = 1.0
 # LAME's output measured 0.4 LU quieter than its input on synthetic speech, at every
 # bitrate from 64 to 128 kbps, so the PCM is aimed that much higher.
 MP3_LOUDNESS_LOSS = 0.4
-LOUDNESS_TOLERANCE = 0.3  # LU; good enough that nobody reaches for the volume
-LOUDNESS_PROBES = 3  # trial runs through the limiter while searching for the gain
-PROBE_PIECES, PROBE_PIECE_SECONDS = 40, 3  # the trials hear at most 2 minutes of the episode
+LOUDNESS_ATTEMPTS = 4  # measurements at most; the first one almost always suffices
+# Loudness after the limiter grows ~0.5 LU per dB of gain (measured on eSpeak speech);
+# used to correct g1 when a first measurement lands outside the headroom.
+LIMITED_SLOPE = 0.5
+# Integrated loudness (LUFS) minus the RMS level (dBFS) of the speech clips: K-weighting
+# and gating put it a few dB above the plain RMS. Only a first guess for g1.
+LOUDNESS_OVER_RMS_DB = 2.0
+# How hard the first guess drives the speech into the limiter, in dB of gain beyond what
+# plain loudness would need: peaks must come down for -16 LUFS to fit under the ceiling.
+LIMITER_DRIVE_DB = 3.5
+PROBE_PIECES, PROBE_PIECE_SECONDS = 20, 2  # the measurement hears at most 40 s
 MAX_GAIN_DB = 30.0  # never boost a near-silent recording into pure noise
 LEAD_IN_MS = 250
 LEAD_OUT_MS = 700
+# Silence: quieter than the clip's own peak by this much, in SILENCE_WINDOW_MS windows.
+SILENCE_BELOW_PEAK_DB = 40.0
+SILENCE_WINDOW_MS = 50
+# Longest silence kept at a clip's start or end, and inside it. With the pauses between
+# lines (350/600 ms) no silence in an episode exceeds 0.4 + 0.6 + 0.4 = 1.4 s.
+EDGE_SILENCE_MS = 400
+INNER_SILENCE_MS = 1000
 
 
 class AudioError(Exception):
@@ -72,15 +115,33 @@ class AssembledAudio:
 
 @dataclass
 class Timeline:
-    """Where each line sits in the PCM stream, in samples."""
+    """Where each line sits in the PCM stream, in samples, and how loud the speech is."""
 
     sample_rate: int
     total_samples: int = 0
     spans: list[tuple[str, str, int, int]] = field(default_factory=list)
+    speech_energy: float = 0.0  # sum of squared samples of the spoken clips
+    speech_samples: int = 0
 
     @property
     def duration(self) -> float:
         return self.total_samples / self.sample_rate
+
+    def speech_level(self) -> float | None:
+        """RMS level of the spoken clips in dBFS, or None when nothing was heard."""
+        if not self.speech_samples or not self.speech_energy:
+            return None
+        mean_square = self.speech_energy / self.speech_samples
+        return 10 * math.log10(mean_square / 32768**2)
+
+
+@dataclass(frozen=True)
+class Levels:
+    """What a loudness meter and a silence detector say about an encoded episode."""
+
+    integrated: float  # LUFS (EBU R128)
+    true_peak: float  # dBTP
+    longest_silence: float  # seconds below SILENCE_NOISE_DB, anywhere in the file
 
 
 # (speech PCM path, its timeline, a scratch folder) -> (PCM path to encode, its timeline).
@@ -145,6 +206,19 @@ def _wav_to_pcm(data: bytes, sample_rate: int) -> bytes:
     return frames
 
 
+def clip_sample_rate(clip: SpeechClip) -> int | None:
+    """The clip's own sample rate, read from its header; None when it cannot be read."""
+    try:
+        if clip.audio_format.lower() == "wav":
+            with wave.open(io.BytesIO(clip.data), "rb") as reader:
+                return reader.getframerate()
+        if clip.audio_format.lower() == "mp3":
+            return MP3(io.BytesIO(clip.data)).info.sample_rate
+    except (wave.Error, EOFError, MutagenError):
+        pass
+    return None
+
+
 def decode_clip(clip: SpeechClip, *, sample_rate: int = COMMON_SAMPLE_RATE) -> bytes:
     """Return the clip as mono signed 16-bit PCM at `sample_rate`."""
     if clip.audio_format.lower() == "wav":
@@ -154,6 +228,50 @@ def decode_clip(clip: SpeechClip, *, sample_rate: int = COMMON_SAMPLE_RATE) -> b
             pass  # e.g. float or extensible WAV: ffmpeg reads those
     output = ["-f", "s16le", "-ac", "1", "-ar", str(sample_rate), "pipe:1"]
     return _ffmpeg(["-v", "error", "-i", "pipe:0", *output], input_bytes=clip.data).stdout
+
+
+def _quiet_windows(pcm: bytes, window: int) -> list[bool]:
+    """Which `window`-byte stretches of the clip count as silence (see SILENCE_BELOW_PEAK_DB)."""
+    view = memoryview(pcm)
+    threshold = audioop.max(pcm, SAMPLE_WIDTH) * 10 ** (-SILENCE_BELOW_PEAK_DB / 20)
+    return [
+        audioop.max(view[start : start + window], SAMPLE_WIDTH) <= threshold
+        for start in range(0, len(pcm), window)
+    ]
+
+
+def squeeze_silences(pcm: bytes, sample_rate: int) -> bytes:
+    """Shorten silences at a clip's edges to EDGE_SILENCE_MS and inside it to
+    INNER_SILENCE_MS, keeping both ends of each shortened silence so speech is not cut.
+
+    Providers sometimes pad clips or pause for seconds (an ellipsis, a blank line); a
+    listener hears that as dead air. Clips without long silences come back unchanged.
+    """
+    window = sample_rate * SILENCE_WINDOW_MS // 1000 * SAMPLE_WIDTH
+    if not pcm or window <= 0:
+        return pcm
+    quiet = _quiet_windows(pcm, window)
+    runs, start = [], None  # (first window, end window) of each quiet run
+    for index, is_quiet in enumerate([*quiet, False]):
+        if is_quiet and start is None:
+            start = index
+        elif not is_quiet and start is not None:
+            runs.append((start, index))
+            start = None
+    pieces, position = [], 0
+    for first, end in runs:
+        at_edge = first == 0 or end == len(quiet)
+        keep = (EDGE_SILENCE_MS if at_edge else INNER_SILENCE_MS) // SILENCE_WINDOW_MS
+        if end - first <= keep:
+            continue
+        head = 0 if first == 0 else keep // 2 if end < len(quiet) else keep
+        tail = keep - head
+        pieces.append(pcm[position : (first + head) * window])
+        position = (end - tail) * window
+    if not pieces:
+        return pcm
+    pieces.append(pcm[position:])
+    return b"".join(pieces)
 
 
 def write_timeline(
@@ -183,16 +301,45 @@ def write_timeline(
     for speaker, text, pcm in lines:
         if previous_speaker is not None:
             emit(silence(pause_ms if speaker == previous_speaker else turn_pause_ms, sample_rate))
+        pcm = squeeze_silences(pcm if len(pcm) % SAMPLE_WIDTH == 0 else pcm[:-1], sample_rate)
         start = position
-        emit(pcm if len(pcm) % SAMPLE_WIDTH == 0 else pcm[:-1])
+        emit(pcm)
         timeline.spans.append((speaker, text, start, position))
+        timeline.speech_energy += float(audioop.rms(pcm, SAMPLE_WIDTH)) ** 2 * (position - start)
+        timeline.speech_samples += position - start
         previous_speaker = speaker
     emit(silence(lead_out_ms, sample_rate))
     timeline.total_samples = position
     return timeline
 
 
+def track_sample_rate(clips: Iterable[SpeechClip]) -> int:
+    """The rate to build the episode at: the first clip's own, so that a provider's clips
+    (all at one rate) are copied, not resampled; ffmpeg resamples once, to 44.1 kHz."""
+    for clip in clips:
+        return clip_sample_rate(clip) or COMMON_SAMPLE_RATE
+    return COMMON_SAMPLE_RATE
+
+
+def speech_track(
+    out: BinaryIO,
+    lines: list[tuple[str, str, SpeechClip]],
+    *,
+    pause_ms: int = 350,
+    turn_pause_ms: int = 600,
+) -> Timeline:
+    """Decode (speaker, text, clip) lines and write them with pauses to `out` as raw PCM
+    (mono s16le at the returned timeline's sample_rate), before any loudness processing."""
+    rate = track_sample_rate(clip for _, _, clip in lines)
+    return write_timeline(
+        out, _decoded(lines, rate), sample_rate=rate, pause_ms=pause_ms, turn_pause_ms=turn_pause_ms
+    )
+
+
 _INTEGRATED = re.compile(r"I:\s+(-?\d+(?:\.\d+)?|-inf) LUFS")
+_TRUE_PEAK = re.compile(r"True peak:\s+Peak:\s+(-?\d+(?:\.\d+)?|-inf) dBFS")
+_SILENCE = re.compile(r"silence_duration: (\d+(?:\.\d+)?)")
+SILENCE_NOISE_DB = -50.0  # what Levels.longest_silence counts as silence
 
 
 def _integrated_loudness(input_args: list[str], chain: str = "") -> float:
@@ -205,18 +352,23 @@ def _integrated_loudness(input_args: list[str], chain: str = "") -> float:
     return float(matches[-1])
 
 
-def _gain_chain(gain_db: float) -> str:
-    ceiling = 10 ** (PEAK_CEILING_DB / 20)
-    # level=false: alimiter would otherwise re-level its output up to the ceiling;
-    # latency=true keeps the audio aligned with the planned timeline.
-    return f"volume={gain_db:.2f}dB,alimiter=limit={ceiling:.4f}:level=false:latency=true"
+def _limit_chain(gain_db: float) -> str:
+    ceiling = 10 ** ((PEAK_CEILING_DB - LIMITER_HEADROOM_DB) / 20)
+    # Resample first, then limit: at the output rate sample peaks are true peaks within
+    # ~0.1 dB, while a 16 kHz voice (Flite) limited at its own rate came out 2.5 dB
+    # over its ceiling once resampled. level=false: alimiter would otherwise re-level its
+    # output up to the ceiling; latency=true keeps the audio aligned with the timeline.
+    return (
+        f"aresample={OUTPUT_SAMPLE_RATE},volume={gain_db:.2f}dB,"
+        f"alimiter=limit={ceiling:.4f}:level=false:latency=true"
+    )
 
 
 def _excerpt(pcm_path: str, out_path: str, sample_rate: int) -> str:
     """Evenly spaced pieces of a long PCM file, or the file itself when it is short.
 
-    Synthetic speech is loud in the same way from start to end, so two minutes taken
-    from all over the episode measure like the whole and keep the gain search cheap.
+    Speech is loud in much the same way from start to end, so pieces taken from all
+    over the episode (40 s) measures like the whole and keeps the measurement cheap.
     """
     size = os.path.getsize(pcm_path)
     piece = PROBE_PIECE_SECONDS * sample_rate * SAMPLE_WIDTH
@@ -231,37 +383,48 @@ def _excerpt(pcm_path: str, out_path: str, sample_rate: int) -> str:
     return out_path
 
 
-def loudness_chain(pcm_path: str, *, sample_rate: int = COMMON_SAMPLE_RATE) -> str:
+def loudness_chain(
+    pcm_path: str, *, sample_rate: int = COMMON_SAMPLE_RATE, speech_level: float | None = None
+) -> str:
     """ffmpeg filters that take the PCM file to TARGET_LUFS with peaks under the ceiling.
 
-    Speech synthesisers make sharp peaks, so the gain that reaches the target drives them
-    into the limiter, and loudness then grows by only about half a LU per dB of gain.
-    The gain is found by secant steps, each measured through the limiter.
+    `speech_level` (RMS dBFS of the speech, from the Timeline) gives the first gain; without
+    it one more measurement of the raw audio is made.
     """
     with tempfile.TemporaryDirectory(prefix="podnex-probe-") as tmp:
         probe = _excerpt(pcm_path, os.path.join(tmp, "probe.pcm"), sample_rate)
-        return _search_gain(_raw_input(probe, sample_rate))
+        return _plan_gain(_raw_input(probe, sample_rate), speech_level)
 
 
-def _search_gain(source: list[str]) -> str:
-    measured = _integrated_loudness(source)
-    if measured < -70:  # silence: nothing to normalise, and no gain would reach the target
-        return "anull"
-    target = TARGET_LUFS + MP3_LOUDNESS_LOSS
-    gain = min(target - measured, MAX_GAIN_DB)
+def _plan_gain(source: list[str], speech_level: float | None) -> str:
+    if speech_level is None:
+        estimate = _integrated_loudness(source)
+    else:
+        estimate = speech_level + LOUDNESS_OVER_RMS_DB
+    if estimate < -70:  # silence: nothing to normalise, and no gain would reach the target
+        return f"aresample={OUTPUT_SAMPLE_RATE}"
+    aim = TARGET_LUFS + MP3_LOUDNESS_LOSS
+    pre_gain = min(aim - estimate + LIMITER_DRIVE_DB, MAX_GAIN_DB)
     previous: tuple[float, float] | None = None
-    for _ in range(LOUDNESS_PROBES):
-        loudness = _integrated_loudness(source, _gain_chain(gain))
-        miss = target - loudness
-        if abs(miss) <= LOUDNESS_TOLERANCE:
+    for attempt in range(LOUDNESS_ATTEMPTS):
+        limited = _integrated_loudness(source, _limit_chain(pre_gain))
+        if limited < -70:
+            return f"aresample={OUTPUT_SAMPLE_RATE}"
+        post_gain = aim - limited
+        if -OVER_LIMIT_DB <= post_gain <= LIMITER_HEADROOM_DB or pre_gain >= MAX_GAIN_DB:
             break
-        slope = 1.0
-        if previous is not None and gain != previous[0]:
-            slope = (loudness - previous[1]) / (gain - previous[0])
-        previous = (gain, loudness)
-        # Bounded slope: the readings are rounded to 0.1 LU, so a tiny step is noisy.
-        gain = min(gain + miss / min(max(slope, 0.25), 1.0), MAX_GAIN_DB)
-    return _gain_chain(gain)
+        if attempt == LOUDNESS_ATTEMPTS - 1:
+            break
+        # Too quiet (peaks would pass the ceiling) or limited much harder than needed:
+        # aim the limiter's output at mid-headroom, along the slope seen so far.
+        slope = LIMITED_SLOPE
+        if previous is not None and pre_gain != previous[0]:
+            slope = min(max((limited - previous[1]) / (pre_gain - previous[0]), 0.25), 1.0)
+        previous = (pre_gain, limited)
+        pre_gain = min(pre_gain + (post_gain - LIMITER_HEADROOM_DB / 2) / slope, MAX_GAIN_DB)
+    # Never past the ceiling: a little quieter rather than over the true-peak limit.
+    post_gain = min(post_gain, LIMITER_HEADROOM_DB)
+    return f"{_limit_chain(pre_gain)},volume={post_gain:.2f}dB"
 
 
 def encode_mp3(
@@ -270,28 +433,39 @@ def encode_mp3(
     title: str,
     artist: str,
     sample_rate: int = COMMON_SAMPLE_RATE,
-    output_sample_rate: int = OUTPUT_SAMPLE_RATE,
+    speech_level: float | None = None,
     bitrate: str = MP3_BITRATE,
     chain: str | None = None,
 ) -> bytes:
-    """Normalise loudness (with `chain`, or one measured here) and encode the raw PCM file
-    at `pcm_path` to a tagged MP3."""
-    chain = chain or loudness_chain(pcm_path, sample_rate=sample_rate)
+    """Normalise loudness (with `chain`, or one planned here) and encode the raw PCM file
+    at `pcm_path` to a tagged MP3.
+
+    The last step of an episode: anything mixed into the PCM must be there already.
+    """
+    chain = chain or loudness_chain(pcm_path, sample_rate=sample_rate, speech_level=speech_level)
     with tempfile.TemporaryDirectory(prefix="podnex-mp3-") as tmp:
         mp3_path = os.path.join(tmp, "episode.mp3")
         # A real file, not a pipe: ffmpeg seeks back to fill in the Xing header, which
         # players need to know the length and to seek.
         _ffmpeg(
             ["-v", "error", *_raw_input(pcm_path, sample_rate), "-af", chain]
-            + ["-ar", str(output_sample_rate), "-ac", "1"]
-            # No bit reservoir: every frame holds its own data, so a re-render can replace
-            # the frames of edited lines and keep the others (pipeline/splice.py).
-            + ["-c:a", "libmp3lame", "-b:a", bitrate, "-reservoir", "0", "-id3v2_version", "3"]
+            + ["-ar", str(OUTPUT_SAMPLE_RATE), "-ac", "1", *mp3_encoder_args(bitrate)]
+            + ["-id3v2_version", "3"]
             + ["-metadata", f"title={title}", "-metadata", f"artist={artist}"]
             + ["-metadata", "genre=Podcast", "-y", mp3_path]
         )
         with open(mp3_path, "rb") as encoded:
             return encoded.read()
+
+
+def mp3_encoder_args(bitrate: str = MP3_BITRATE) -> list[str]:
+    """ffmpeg's encoder settings for episodes (bench/audio_combine.py times them alone).
+
+    No bit reservoir: every frame holds its own data, so a re-render can replace the
+    frames of edited lines and keep the others (pipeline/splice.py).
+    """
+    level = str(MP3_COMPRESSION_LEVEL)
+    return ["-c:a", "libmp3lame", "-b:a", bitrate, "-reservoir", "0", "-compression_level", level]
 
 
 def mp3_duration(mp3_bytes: bytes) -> float:
@@ -361,6 +535,23 @@ def measure_loudness(mp3_bytes: bytes) -> float:
         return _integrated_loudness(["-i", source.name])
 
 
+def measure_levels(mp3_bytes: bytes) -> Levels:
+    """Integrated loudness, true peak (ffmpeg's ebur128, 4x oversampled) and the longest
+    stretch below SILENCE_NOISE_DB (silencedetect), in one decoding run."""
+    with tempfile.NamedTemporaryFile(suffix=".mp3") as source:
+        source.write(mp3_bytes)
+        source.flush()
+        filters = "ebur128=peak=true:framelog=verbose"
+        filters += f",silencedetect=noise={SILENCE_NOISE_DB}dB:duration=0.1"
+        stderr = _ffmpeg(["-i", source.name, "-af", filters, "-f", "null", "-"]).stderr
+    log = stderr.decode("utf-8", "replace")
+    integrated, peak = _INTEGRATED.findall(log), _TRUE_PEAK.findall(log)
+    if not integrated or not peak:
+        raise AudioError("ffmpeg printed no loudness summary")
+    silences = [float(seconds) for seconds in _SILENCE.findall(log)]
+    return Levels(float(integrated[-1]), float(peak[-1]), max(silences, default=0.0))
+
+
 def fit_segments(timeline: Timeline, duration: float) -> list[dict]:
     """Turn sample spans into seconds on the MP3's clock, never past its end.
 
@@ -408,18 +599,20 @@ def audio_assemble(
     with tempfile.TemporaryDirectory(prefix="podnex-audio-") as tmp:
         pcm_path = os.path.join(tmp, "speech.pcm")
         with open(pcm_path, "wb") as pcm_file:
-            timeline = write_timeline(
-                pcm_file,
-                _decoded(lines, COMMON_SAMPLE_RATE),
-                pause_ms=pause_ms,
-                turn_pause_ms=turn_pause_ms,
-            )
+            timeline = speech_track(pcm_file, lines, pause_ms=pause_ms, turn_pause_ms=turn_pause_ms)
+        # The speech's level, for the first gain: measured before music joins it, which
+        # the loudness measurement then takes into account.
+        speech_level = timeline.speech_level()
         # Hook (feed branch): intro, outro and music bed join the speech PCM here, before
         # loudness normalisation and encoding, so the loudness targets hold for the whole.
         if pcm_hook is not None:
             pcm_path, timeline = pcm_hook(pcm_path, timeline, tmp)
-        chain = loudness_chain(pcm_path)
-        mp3 = encode_mp3(pcm_path, title=title, artist=artist, chain=chain)
+        chain = loudness_chain(
+            pcm_path, sample_rate=timeline.sample_rate, speech_level=speech_level
+        )
+        mp3 = encode_mp3(
+            pcm_path, title=title, artist=artist, sample_rate=timeline.sample_rate, chain=chain
+        )
     duration = mp3_duration(mp3)
     return AssembledAudio(
         mp3=mp3,

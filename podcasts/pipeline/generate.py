@@ -144,6 +144,14 @@ def script_prepare(request: EpisodeRequest) -> dict:
     return document
 
 
+@dataclass
+class _Rendered:
+    audio: AssembledAudio
+    voiced_lines: set[int]  # lines sent to the provider by this render
+    voiced_seconds: float
+    speech_end: float  # where the last line's speech ends, before the closing silence
+
+
 def episode_render(
     document: dict,
     *,
@@ -163,64 +171,11 @@ def episode_render(
     lines = sounding_lines(document)
     identity = provider_identity(tts_provider)
     manifest = (previous or {}).get("manifest") or {}
-    spliced = None
-    voiced_lines: set[int] = set()  # lines sent to the provider by this render
-    old_mp3 = b""
+    rendered = None
     if manifest.get("provider") == identity and manifest.get("lines") and not music:
-        try:
-            old_mp3 = storage.audio_read(key=previous["key"])
-        except OSError:  # gone from storage: assemble the whole episode instead
-            old_mp3 = b""
-    if splice_possible(old_mp3):
-        needed = lines_to_voice([line["sound"] for line in manifest["lines"]],
-                                [line["sound"] for line in lines])  # fmt: skip
-        clips, voiced = _speech_synthesize(
-            tts_provider, [(lines[j]["voice"], lines[j]["text"]) for j in needed], progress
-        )
-        voiced_lines.update(j for j, fresh in zip(needed, voiced) if fresh)
-        progress(60, "Audio generated")
-        spliced = splice(
-            old_mp3=old_mp3,
-            old_lines=manifest["lines"],
-            new_lines=lines,
-            clips=dict(zip(needed, clips)),
-            chain=manifest.get("chain", ""),
-            title=title,
-        )
-        if spliced is None:
-            logger.info("re-render of %r: splice not possible, assembling it whole", title)
-    if spliced is not None:
-        logger.info(
-            "re-render of %r spliced: %d of %d lines encoded", title, len(needed), len(lines)
-        )
-        audio = AssembledAudio(
-            mp3=spliced.mp3,
-            duration=spliced.duration,
-            segments=spliced.segments,
-            loudness_chain=manifest["chain"],
-        )
-        ends = [segment["end"] for segment in spliced.segments]
-        ends[-1] = spliced.speech_end
-        voiced_seconds = spliced.voiced_seconds
-    else:
-        clips, voiced = _speech_synthesize(
-            tts_provider, [(line["voice"], line["text"]) for line in lines], progress
-        )
-        voiced_lines.update(j for j, fresh in enumerate(voiced) if fresh)
-        progress(60, "Audio generated")
-        audio = audio_assemble(
-            lines=[(line["speaker"], line["text"], clip) for line, clip in zip(lines, clips)],
-            title=title,
-            artist=settings.AUDIO_ARTIST,
-            pcm_hook=music_hook(music) if music else None,
-        )
-        voiced_seconds = sum(
-            segment["end"] - segment["start"]
-            for index, segment in enumerate(audio.segments)
-            if index in voiced_lines
-        )
-        ends = [segment["end"] for segment in audio.segments]
-        ends[-1] = max(audio.duration - LEAD_OUT_MS / 1000, audio.segments[-1]["start"])
+        rendered = _render_spliced(lines, previous["key"], manifest, tts_provider, title, progress)
+    rendered = rendered or _render_whole(lines, tts_provider, title, music, progress)
+    audio = rendered.audio
     for segment, line in zip(audio.segments, lines):
         # The transcript names who speaks, and which script line each segment voices;
         # chapters start where the section changes.
@@ -234,15 +189,19 @@ def episode_render(
         audio.mp3, chapters=chapters, artwork=cover, mime=artwork.content_type_of(cover)
     )
     progress(80, "Audio combined")
+    ends = [segment["end"] for segment in audio.segments]
+    ends[-1] = rendered.speech_end
     return Episode(
         title=title,
         script=script_from_document(document),
         audio=audio,
         document=document,
-        lines_voiced=len(voiced_lines),
-        lines_reused=len(lines) - len(voiced_lines),
-        voiced_seconds=voiced_seconds,
-        manifest={
+        lines_voiced=len(rendered.voiced_lines),
+        lines_reused=len(lines) - len(rendered.voiced_lines),
+        voiced_seconds=rendered.voiced_seconds,
+        manifest={}
+        if music
+        else {  # intro and bed are mixed in: never spliced
             "provider": identity,
             "chain": audio.loudness_chain,
             "lines": [
@@ -257,6 +216,74 @@ def episode_render(
         },
         cover=cover,
         chapters=chapters,
+    )
+
+
+def _render_spliced(
+    lines: list[dict], key: str, manifest: dict, tts_provider: str, title: str, progress
+) -> _Rendered | None:
+    """The earlier episode with only the changed lines voiced and encoded, or None."""
+    try:
+        old_mp3 = storage.audio_read(key=key)
+    except OSError:  # gone from storage: assemble the whole episode instead
+        return None
+    if not splice_possible(old_mp3):
+        return None
+    needed = lines_to_voice([line["sound"] for line in manifest["lines"]],
+                            [line["sound"] for line in lines])  # fmt: skip
+    clips, voiced = _speech_synthesize(
+        tts_provider, [(lines[j]["voice"], lines[j]["text"]) for j in needed], progress
+    )
+    progress(60, "Audio generated")
+    spliced = splice(
+        old_mp3=old_mp3,
+        old_lines=manifest["lines"],
+        new_lines=lines,
+        clips=dict(zip(needed, clips)),
+        chain=manifest.get("chain", ""),
+        title=title,
+    )
+    if spliced is None:
+        logger.info("re-render of %r: splice not possible, assembling it whole", title)
+        return None
+    logger.info("re-render of %r spliced: %d of %d lines encoded", title, len(needed), len(lines))
+    audio = AssembledAudio(
+        mp3=spliced.mp3,
+        duration=spliced.duration,
+        segments=spliced.segments,
+        loudness_chain=manifest["chain"],
+    )
+    return _Rendered(
+        audio=audio,
+        voiced_lines={j for j, fresh in zip(needed, voiced) if fresh},
+        voiced_seconds=spliced.voiced_seconds,
+        speech_end=spliced.speech_end,
+    )
+
+
+def _render_whole(
+    lines: list[dict], tts_provider: str, title: str, music: MusicSet | None, progress
+) -> _Rendered:
+    clips, voiced = _speech_synthesize(
+        tts_provider, [(line["voice"], line["text"]) for line in lines], progress
+    )
+    progress(60, "Audio generated")
+    audio = audio_assemble(
+        lines=[(line["speaker"], line["text"], clip) for line, clip in zip(lines, clips)],
+        title=title,
+        artist=settings.AUDIO_ARTIST,
+        pcm_hook=music_hook(music) if music else None,
+    )
+    voiced_lines = {index for index, fresh in enumerate(voiced) if fresh}
+    return _Rendered(
+        audio=audio,
+        voiced_lines=voiced_lines,
+        voiced_seconds=sum(
+            segment["end"] - segment["start"]
+            for index, segment in enumerate(audio.segments)
+            if index in voiced_lines
+        ),
+        speech_end=max(audio.duration - LEAD_OUT_MS / 1000, audio.segments[-1]["start"]),
     )
 
 
@@ -321,7 +348,7 @@ def _speaker_ids(script: Script, cast: list[dict]) -> Script:
                 permanent=True,
             )
         lines.append(ScriptLine(speaker=speaker, text=line.text, section=line.section))
-    return Script(title=script.title, lines=lines)
+    return Script(title=script.title, lines=lines, warnings=list(script.warnings))
 
 
 def _speech_synthesize(

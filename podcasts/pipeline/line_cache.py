@@ -95,12 +95,16 @@ class ScriptCache:
                 ScriptLine(line["speaker"], line["text"], section=line.get("section") or "")
                 for line in data["lines"]
             ]
-            return Script(title=data["title"], lines=lines)
+            return Script(title=data["title"], lines=lines, warnings=data.get("warnings") or [])
         except (OSError, ValueError, KeyError, TypeError):
             return None  # missing or damaged: write it again
 
     def put(self, script: Script) -> None:
-        body = {"title": script.title, "lines": [vars(line) for line in script.lines]}
+        body = {
+            "title": script.title,
+            "lines": [vars(line) for line in script.lines],
+            "warnings": script.warnings,  # a retried job tells the user the same
+        }
         try:
             if default_storage.exists(self.key):
                 default_storage.delete(self.key)

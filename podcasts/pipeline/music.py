@@ -11,20 +11,17 @@ BED_DUCK_DB lower still while someone speaks (per-sample gain from the line timi
 short ramps; pauses between lines shorter than HOLD_SECONDS stay ducked so the bed does
 not pump between sentences).
 
-Uploads are checked here too (`clip_inspect`): the type is sniffed from the bytes, ffmpeg
-must decode them, and decoding stops just past the length cap, so a four-hour file costs
-no more to refuse than a short one.
+Uploads are checked before they are stored by `podcasts.pipeline.clips`.
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from podcasts.pipeline.audio import Timeline, configure_ffmpeg, decode_clip
+from podcasts.pipeline.audio import Timeline, decode_clip
 from podcasts.providers.base import SpeechClip
 
 BED_LEVEL_DB = -8.0  # the bed alone, against the speech's loudness
@@ -38,13 +35,6 @@ DUCK_RELEASE_SECONDS = 0.6  # ramp up after it ends
 HOLD_SECONDS = 1.5  # gaps shorter than this stay ducked
 CLIP_GAP_SECONDS = 0.4  # between the intro/outro and the rest
 
-# Sniffed container -> ffmpeg demuxer. Nothing else is accepted, whatever its name says.
-FORMATS = {"mp3": "mp3", "wav": "wav", "ogg": "ogg"}
-
-
-class ClipRejected(Exception):
-    """An upload is not a usable intro, outro or bed; the message says why."""
-
 
 @dataclass(frozen=True)
 class MusicSet:
@@ -56,44 +46,6 @@ class MusicSet:
 
     def __bool__(self) -> bool:
         return any((self.intro, self.outro, self.bed))
-
-
-# --- Checking uploads ------------------------------------------------------------------------
-
-
-def sniff_format(data: bytes) -> str | None:
-    """ "mp3", "wav" or "ogg" from the first bytes, or None."""
-    if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
-        return "wav"
-    if data[:4] == b"OggS":
-        return "ogg"
-    if data[:3] == b"ID3":
-        return "mp3"
-    # An MPEG audio frame header: 11 sync bits, then a valid layer (III, II or I).
-    if len(data) >= 2 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0 and data[1] & 0x06:
-        return "mp3"
-    return None
-
-
-def clip_inspect(data: bytes, *, max_seconds: float, min_seconds: float = 0.5) -> tuple[str, float]:
-    """(format, duration in seconds) of an upload, or ClipRejected saying what is wrong."""
-    kind = sniff_format(data)
-    if kind is None:
-        raise ClipRejected("The file is not MP3, WAV or OGG audio")
-    # Decode no further than just past the cap: the length check needs no more.
-    command = [configure_ffmpeg(), "-hide_banner", "-nostats", "-v", "error"]
-    command += ["-f", FORMATS[kind], "-i", "pipe:0", "-t", f"{max_seconds + 1:.3f}"]
-    command += ["-f", "s16le", "-ac", "1", "-ar", "8000", "pipe:1"]
-    result = subprocess.run(command, input=data, capture_output=True, check=False)
-    if result.returncode != 0 and not result.stdout:
-        raise ClipRejected(f"The file could not be decoded as {kind.upper()} audio")
-    pcm = result.stdout
-    seconds = len(pcm) / 2 / 8000
-    if seconds < min_seconds:
-        raise ClipRejected(f"The audio is too short (at least {min_seconds:g} seconds)")
-    if seconds > max_seconds:
-        raise ClipRejected(f"The audio is too long (at most {max_seconds:g} seconds)")
-    return kind, round(seconds, 3)
 
 
 # --- Mixing -----------------------------------------------------------------------------------

@@ -282,79 +282,102 @@ def splice(
     layout = mp3_layout(old_mp3) if old_mp3 else None
     if layout is None or not chain or not old_lines:
         return None
-    rate, delay = layout.sample_rate, layout.delay
     if any(_main_data_begin(frame) for frame in layout.frames):
         return None  # encoded with a bit reservoir: frames can not be cut apart
-
-    def boundary_time(k: int) -> float:  # playable time at which frame k starts
-        return (k * SAMPLES_PER_FRAME - delay) / rate
-
+    splicer = _Splicer(layout, old_lines, new_lines, clips=clips, chain=chain, title=title)
     matcher = difflib.SequenceMatcher(
         None, [line["sound"] for line in old_lines], [line["sound"] for line in new_lines], False
     )
-    frames: list[bytes] = []
-    spans: list[tuple[float, float] | None] = [None] * len(new_lines)
-    taken = 0  # old frames used up so far
-    shift = 0.0  # how much later than before the old audio now plays
-    voiced_seconds = 0.0
-    padding = layout.padding
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
-            for i, j in zip(range(i1, i2), range(j1, j2)):
-                spans[j] = (old_lines[i]["start"] + shift, old_lines[i]["end"] + shift)
-            continue
-        before = old_lines[i1 - 1] if i1 > 0 else None
-        after = old_lines[i2] if i2 < len(old_lines) else None
-        left, right = _cuts(before, after, rate=rate, delay=delay, count=len(layout.frames))
-        if left < taken or right < left:
-            return None  # the pause is too short to cut inside it
-        frames.extend(layout.frames[taken:left])
-        taken = right
+            splicer.keep(i1, i2, j1)
+        elif not splicer.replace(i1, i2, j1, j2):
+            return None
+    return splicer.finish()
+
+
+class _Splicer:
+    """Builds the new frame list region by region, tracking where every line now plays."""
+
+    def __init__(self, layout: Mp3Layout, old_lines, new_lines, *, clips, chain, title):
+        self.layout, self.old_lines, self.new_lines = layout, old_lines, new_lines
+        self.clips, self.chain, self.title = clips, chain, title
+        self.rate, self.delay = layout.sample_rate, layout.delay
+        self.frames: list[bytes] = []
+        self.spans: list[tuple[float, float] | None] = [None] * len(new_lines)
+        self.taken = 0  # old frames used up so far
+        self.shift = 0.0  # how much later than before the old audio now plays
+        self.voiced_seconds = 0.0
+        self.padding = layout.padding
+
+    def boundary_time(self, k: int) -> float:
+        """Playable time at which old frame k starts."""
+        return (k * SAMPLES_PER_FRAME - self.delay) / self.rate
+
+    def keep(self, i1: int, i2: int, j1: int) -> None:
+        for offset, old in enumerate(self.old_lines[i1:i2]):
+            self.spans[j1 + offset] = (old["start"] + self.shift, old["end"] + self.shift)
+
+    def replace(self, i1: int, i2: int, j1: int, j2: int) -> bool:
+        """Old lines [i1, i2) become new lines [j1, j2); False when that can't be cut."""
+        old = self.old_lines
+        before = old[i1 - 1] if i1 > 0 else None
+        after = old[i2] if i2 < len(old) else None
+        left, right = _cuts(
+            before, after, rate=self.rate, delay=self.delay, count=len(self.layout.frames)
+        )
+        if left < self.taken or right < left:
+            return False  # the pause is too short to cut inside it
         pieces = _pieces(
-            new_lines[j1:j2],
-            clips=[clips.get(j) for j in range(j1, j2)],
+            self.new_lines[j1:j2],
+            clips=[self.clips.get(j) for j in range(j1, j2)],
             before=before,
             after=after,
-            kept_before=boundary_time(left) - before["end"] if before else 0.0,
-            kept_after=after["start"] - boundary_time(right) if after else 0.0,
-            delay_seconds=delay / rate,
+            kept_before=self.boundary_time(left) - before["end"] if before else 0.0,
+            kept_after=after["start"] - self.boundary_time(right) if after else 0.0,
+            delay_seconds=self.delay / self.rate,
         )
-        if pieces is None:
-            return None
-        chunk = _encode_chunk(pieces, chain=chain, title=title)
-        if chunk is None or chunk.delay != delay:
-            return None  # another encoder: its frames would not line up with ours
-        start = boundary_time(left) + shift
+        chunk = _encode_chunk(pieces, chain=self.chain, title=self.title) if pieces else None
+        if chunk is None or chunk.delay != self.delay:
+            return False  # another encoder: its frames would not line up with ours
+        self.frames.extend(self.layout.frames[self.taken : left])
+        self.taken = right
+        start = self.boundary_time(left) + self.shift
         for offset, (span_start, span_end) in enumerate(chunk.spans):
-            spans[j1 + offset] = (start + span_start, start + span_end)
-            voiced_seconds += span_end - span_start
-        frames.extend(chunk.frames)
-        shift += (len(chunk.frames) - (right - left)) * SAMPLES_PER_FRAME / rate
+            self.spans[j1 + offset] = (start + span_start, start + span_end)
+            self.voiced_seconds += span_end - span_start
+        self.frames.extend(chunk.frames)
+        self.shift += (len(chunk.frames) - (right - left)) * SAMPLES_PER_FRAME / self.rate
         if after is None:
-            padding = chunk.padding
-    frames.extend(layout.frames[taken:])
-    body = b"".join(frames)
-    info = _info_patched(layout.info, frames=len(frames), audio_bytes=len(body), padding=padding)
-    mp3 = _retitled(layout.head + info + body, title)
-    duration = (len(frames) * SAMPLES_PER_FRAME - delay - padding) / rate
-    limit = int(duration * 1000) / 1000
-    segments = [
-        {
-            "speaker": line["speaker"],
-            "text": line["text"],
-            "start": min(round(start, 3), limit),
-            "end": min(round(end, 3), limit),
-        }
-        for line, (start, end) in zip(new_lines, spans)
-    ]
-    segments[-1]["end"] = limit  # the last line holds the closing silence, as assembled
-    return Spliced(
-        mp3=mp3,
-        duration=duration,
-        segments=segments,
-        voiced_seconds=voiced_seconds,
-        speech_end=spans[-1][1],
-    )
+            self.padding = chunk.padding
+        return True
+
+    def finish(self) -> Spliced:
+        frames = self.frames + self.layout.frames[self.taken :]
+        body = b"".join(frames)
+        info = _info_patched(
+            self.layout.info, frames=len(frames), audio_bytes=len(body), padding=self.padding
+        )
+        mp3 = _retitled(self.layout.head + info + body, self.title)
+        duration = (len(frames) * SAMPLES_PER_FRAME - self.delay - self.padding) / self.rate
+        limit = int(duration * 1000) / 1000
+        segments = [
+            {
+                "speaker": line["speaker"],
+                "text": line["text"],
+                "start": min(round(start, 3), limit),
+                "end": min(round(end, 3), limit),
+            }
+            for line, (start, end) in zip(self.new_lines, self.spans)
+        ]
+        segments[-1]["end"] = limit  # the last line holds the closing silence, as assembled
+        return Spliced(
+            mp3=mp3,
+            duration=duration,
+            segments=segments,
+            voiced_seconds=self.voiced_seconds,
+            speech_end=self.spans[-1][1],
+        )
 
 
 def _retitled(mp3: bytes, title: str) -> bytes:

@@ -52,11 +52,17 @@ class EspeakVoice:
 
 
 def _voice(
-    voice_id: str, name: str, gender: str, variant_of: str, rate: int, pitch: int
+    voice_id: str,
+    name: str,
+    gender: str,
+    variant_of: str,
+    rate: int,
+    pitch: int,
+    language: str = "en",
 ) -> EspeakVoice:
     language_voice, variant = variant_of.split("+")
     return EspeakVoice(
-        voice=Voice(id=voice_id, name=name, gender=gender, language="en"),
+        voice=Voice(id=voice_id, name=name, gender=gender, language=language),
         language_voice=language_voice,
         variant=variant,
         rate=rate,
@@ -66,20 +72,79 @@ def _voice(
 
 
 # eSpeak's British English voice is called plain "en"; the ids say "en-gb" to be clear.
-# Rates stay within 160-175 wpm, a relaxed conversational pace. Host and guest defaults
-# differ in gender, formants, pitch and pace so listeners can tell them apart.
-VOICES: dict[str, EspeakVoice] = {
-    v.voice.id: v
-    for v in (
-        _voice("en-us+f3", "American English, female", "female", "en-us+f3", 170, 58),
-        _voice("en-us+m3", "American English, male", "male", "en-us+m3", 162, 42),
-        _voice("en-us+f4", "American English, female (warm)", "female", "en-us+f4", 166, 52),
-        _voice("en-us+m1", "American English, male (deep)", "male", "en-us+m1", 160, 20),
-        _voice("en-gb+f2", "British English, female", "female", "en+f2", 168, 55),
-        _voice("en-gb+m1", "British English, male", "male", "en+m1", 164, 45),
-    )
+# Voices offered before the measurement below; podcasts may have stored their ids.
+_EARLIER = (
+    _voice("en-us+f3", "American English, female", "female", "en-us+f3", 170, 58),
+    _voice("en-us+m3", "American English, male", "male", "en-us+m3", 162, 42),
+    _voice("en-us+f4", "American English, female (warm)", "female", "en-us+f4", 166, 52),
+    _voice("en-gb+f2", "British English, female", "female", "en+f2", 168, 55),
+    _voice("en-gb+m1", "British English, male", "male", "en+m1", 164, 45),
+)
+
+# eSpeak language voices we offer speakers in: ISO 639-1 code -> (eSpeak name, label).
+LANGUAGES = {
+    "en": ("en-us", "American English"),
+    "es": ("es", "Spanish"),
+    "de": ("de", "German"),
+    "fr": ("fr", "French"),
 }
-DEFAULT_VOICES = {HOST: "en-us+f3", GUEST: "en-us+m3"}
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """One of the four speakers every language gets: a variant (formants), pace, pitch."""
+
+    variant: str
+    rate: int
+    pitch: int
+    gender: str
+    description: str
+
+
+# The speakers in the order a script takes them: host, guest, a third, a fourth.
+# Chosen by bench/intelligibility.py (faster-whisper tiny.en on 42 real sentences, English):
+# the host is the clearest high-register variant, the guest the clearest low-register one
+# (word error rates in the README's "Offline speech and audio"); the third and fourth are other
+# formant variants placed in pitch between and below them, so that all four differ by at
+# least 20 Hz of median pitch and host and guest by over 80 Hz (tests/podcasts/test_espeak.py).
+SPEAKERS = (
+    Speaker("f2", 150, 50, "female", ""),
+    Speaker("m1", 160, 50, "male", ""),
+    Speaker("f4", 160, 35, "female", "low"),
+    Speaker("m7", 160, 70, "male", "light"),
+)
+
+
+def _speaker_voice(language: str, speaker: Speaker) -> EspeakVoice:
+    language_voice, label = LANGUAGES[language]
+    voice_id = f"{language_voice}+{speaker.variant}"
+    if speaker.pitch != 50:
+        voice_id += f"-p{speaker.pitch}"
+    name = f"{label}, {speaker.gender}" + (f" ({speaker.description})" * bool(speaker.description))
+    variant_of = f"{language_voice}+{speaker.variant}"
+    return _voice(voice_id, name, speaker.gender, variant_of, speaker.rate, speaker.pitch, language)
+
+
+_SPEAKER_VOICES = {
+    language: [_speaker_voice(language, speaker) for speaker in SPEAKERS] for language in LANGUAGES
+}
+# Speakers first, language by language: callers that hand out "the next unused voice"
+# (podcasts.speakers) then take the third and fourth speakers, not an earlier voice.
+VOICES: dict[str, EspeakVoice] = {
+    v.voice.id: v for voices in _SPEAKER_VOICES.values() for v in voices
+}
+for _earlier in _EARLIER:
+    VOICES.setdefault(_earlier.voice.id, _earlier)
+DEFAULT_VOICES = {
+    HOST: _SPEAKER_VOICES["en"][0].voice.id,
+    GUEST: _SPEAKER_VOICES["en"][1].voice.id,
+}
+
+
+def distinct_voices(language: str) -> list[str]:
+    """The four clearly different voice ids speaking `language` (host, guest, third,
+    fourth), or [] when eSpeak has no speakers of ours for it."""
+    return [v.voice.id for v in _SPEAKER_VOICES.get(language, [])]
 
 
 class _Engine:
@@ -196,8 +261,24 @@ def available_variants() -> set[str]:
     return set(os.listdir(os.path.join(espeakng_loader.get_data_path(), "voices", "!v")))
 
 
+def speak(spec: EspeakVoice, text: str) -> tuple[bytes, int]:
+    """16-bit mono PCM of `text` in the voice `spec` (need not be one of VOICES), and its
+    sample rate. Serialised: eSpeak has one global voice and callback."""
+    spoken = clean_text(text)
+    if not spoken:
+        raise ProviderError("Nothing to say: the text is empty", permanent=True)
+    with _lock:
+        engine = _get_engine()
+        pcm = engine.synthesize(spoken, spec)
+        sample_rate = engine.sample_rate
+    if not pcm:
+        raise ProviderError(f"eSpeak produced no audio for {spoken[:40]!r}", permanent=True)
+    return pcm, sample_rate
+
+
 class EspeakSpeech:
-    """SpeechProvider speaking English through eSpeak NG, entirely offline."""
+    """SpeechProvider speaking English, Spanish, German and French through eSpeak NG,
+    entirely offline."""
 
     name = "espeak"
     # Free and fast: not worth storage (a re-render keeps unchanged lines' MP3 frames).
@@ -213,17 +294,12 @@ class EspeakSpeech:
     def default_voices(self) -> dict[str, str]:
         return dict(DEFAULT_VOICES)
 
+    def distinct_voices(self, language: str) -> list[str]:
+        return distinct_voices(language)
+
     def synthesize(self, *, text: str, voice: str) -> SpeechClip:
         spec = VOICES.get(voice)
         if spec is None:
             raise ProviderError(f"Unknown espeak voice {voice!r}", permanent=True)
-        spoken = clean_text(text)
-        if not spoken:
-            raise ProviderError("Nothing to say: the text is empty", permanent=True)
-        with _lock:
-            engine = _get_engine()
-            pcm = engine.synthesize(spoken, spec)
-            sample_rate = engine.sample_rate
-        if not pcm:
-            raise ProviderError(f"eSpeak produced no audio for {spoken[:40]!r}", permanent=True)
+        pcm, sample_rate = speak(spec, text)
         return SpeechClip(data=pcm_to_wav(pcm, sample_rate), audio_format="wav")

@@ -295,27 +295,30 @@ def script_parse(content: str, cast: list[dict] | None = None) -> Script:
         sections = [{"title": "", "lines": data["lines"]}]
     if not isinstance(sections, list):
         raise _BadAnswer("the answer did not follow the script schema")
-    lines = []
-    for section in sections:
-        if not isinstance(section, dict) or not isinstance(section.get("lines"), list):
-            raise _BadAnswer("a section was not an object with lines")
-        heading = section.get("title") if isinstance(section.get("title"), str) else ""
-        for item in section["lines"]:
-            if not isinstance(item, dict):
-                raise _BadAnswer("a line was not an object")
-            speaker, text = item.get("speaker"), item.get("text")
-            speaker_id = ids.get(speaker.casefold()) if isinstance(speaker, str) else None
-            if speaker_id is None or not isinstance(text, str):
-                raise _BadAnswer(f"a line had speaker {speaker!r} or no text")
-            if text.strip():
-                lines.append(
-                    ScriptLine(speaker=speaker_id, text=text.strip(), section=heading.strip())
-                )
+    lines = [line for section in sections for line in _section_lines(section, ids)]
     if len(lines) < 2:
         raise _BadAnswer("the script had fewer than two lines")
     title = data.get("title")
     title = title.strip()[:200] if isinstance(title, str) and title.strip() else "Podcast episode"
     return Script(title=title, lines=lines)
+
+
+def _section_lines(section, ids: dict[str, str]) -> list[ScriptLine]:
+    """One section's non-empty lines, speakers as ids, or _BadAnswer."""
+    if not isinstance(section, dict) or not isinstance(section.get("lines"), list):
+        raise _BadAnswer("a section was not an object with lines")
+    heading = section.get("title") if isinstance(section.get("title"), str) else ""
+    lines = []
+    for item in section["lines"]:
+        if not isinstance(item, dict):
+            raise _BadAnswer("a line was not an object")
+        speaker, text = item.get("speaker"), item.get("text")
+        speaker_id = ids.get(speaker.casefold()) if isinstance(speaker, str) else None
+        if speaker_id is None or not isinstance(text, str):
+            raise _BadAnswer(f"a line had speaker {speaker!r} or no text")
+        if text.strip():
+            lines.append(ScriptLine(speaker=speaker_id, text=text.strip(), section=heading.strip()))
+    return lines
 
 
 def _brief(notes: str, budget: WordBudget, *, title, language: str, instructions: str) -> str:

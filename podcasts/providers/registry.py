@@ -13,6 +13,7 @@ from podcasts.providers.base import GUEST, HOST, ScriptWriter, SpeechProvider
 
 def _speech_providers() -> dict[str, SpeechProvider]:
     from podcasts.providers.espeak import EspeakSpeech
+    from podcasts.providers.flite import FliteSpeech, flite_available
 
     providers: dict[str, SpeechProvider] = {}
     if settings.UNREAL_SPEECH_API_KEY:
@@ -23,6 +24,8 @@ def _speech_providers() -> dict[str, SpeechProvider]:
         from podcasts.providers.openai_speech import OpenAISpeech
 
         providers["openai"] = OpenAISpeech()
+    if flite_available():  # only where the system has the program
+        providers["flite"] = FliteSpeech()
     providers["espeak"] = EspeakSpeech()
     return providers
 
@@ -46,6 +49,7 @@ def speech_concurrency(name: str) -> int:
         "unreal": settings.TTS_CONCURRENCY_UNREAL,
         "openai": settings.TTS_CONCURRENCY_OPENAI,
         "espeak": settings.TTS_CONCURRENCY_ESPEAK,
+        "flite": settings.TTS_CONCURRENCY_FLITE,
     }.get(name, settings.TTS_CONCURRENCY)
 
 
@@ -91,11 +95,40 @@ def voice_resolve(*, provider_name: str, voice: str, language: str = "en") -> st
     chosen = next((v for v in voices if v.id == default), None)
     if chosen is None or chosen.language in (language, "mul"):
         return default
+    chooser = getattr(provider, "distinct_voices", None)
+    if chooser is not None and (ids := chooser(language)):
+        return ids[0] if voice == HOST else ids[min(1, len(ids) - 1)]
     speaking = [v for v in voices if v.language == language]
     if not speaking:
         return default  # nobody speaks it: the default reads the text as best it can
     candidates = [v for v in speaking if v.gender == chosen.gender] or speaking
     return (candidates[0] if voice == HOST else candidates[-1]).id
+
+
+def distinct_voices(*, provider_name: str, language: str = "en", count: int = 4) -> list[str]:
+    """Up to `count` voice ids that speak `language` and sound clearly different from each
+    other, in the order speakers take them: host, guest, then a third and a fourth.
+
+    A provider that knows which of its voices differ (eSpeak: pitch and formant variants)
+    says so with `distinct_voices(language)`; otherwise the resolved host and guest come
+    first, then the provider's other voices of the language, alternating gender.
+    """
+    provider = speech_provider(provider_name)
+    chooser = getattr(provider, "distinct_voices", None)
+    if chooser is not None and (ids := chooser(language)):
+        return ids[:count]
+    first = [
+        voice_resolve(provider_name=provider_name, voice=role, language=language)
+        for role in (HOST, GUEST)
+    ]
+    rest = [v for v in provider.voices() if v.language in (language, "mul") and v.id not in first]
+    by_gender = {g: [v.id for v in rest if v.gender == g] for g in {v.gender for v in rest}}
+    ordered = list(dict.fromkeys(first))
+    while any(by_gender.values()) and len(ordered) < count:
+        for ids in by_gender.values():
+            if ids and len(ordered) < count:
+                ordered.append(ids.pop(0))
+    return ordered[:count]
 
 
 def voice_is_known(*, provider_name: str, voice: str) -> bool:

@@ -83,7 +83,7 @@ def test_s3_is_down_when_the_bucket_is_missing(anon_client, s3, settings):
     settings.STORAGES = dict(settings.STORAGES)  # re-create default_storage
     response = anon_client.get("/api/health/s3")
     assert response.status_code == 503
-    assert "404" in response.json()["reason"]
+    assert "NoSuchBucket" in response.json()["reason"]
 
 
 def test_s3_is_down_when_the_server_is_unreachable(anon_client, s3, settings):

@@ -59,6 +59,13 @@ def test_a_schedule_edited_in_the_admin_survives_a_beat_restart():
     assert isinstance(BEAT_SCHEDULE["podnex-cleanup-daily"]["schedule"], crontab)
 
 
+def test_beat_reads_the_declared_schedule_from_the_celery_app():
+    from podnex.celery import app
+
+    # ops.apps hands it over when Django starts (podnex.settings imports no app).
+    assert app.conf.beat_schedule == BEAT_SCHEDULE
+
+
 def test_the_registered_task_names_exist_for_ours():
     from podnex.celery import app
 

@@ -1,4 +1,8 @@
-"""Assembling spoken lines into one MP3: timing, loudness, tags, and clip formats."""
+"""Assembling spoken lines into one MP3: timing, broadcast-safe levels, tags, clip formats.
+
+Levels are measured the way a loudness meter does, with ffmpeg's ebur128 (integrated
+loudness, 4x-oversampled true peak) and silencedetect, on real produced episodes.
+"""
 
 from __future__ import annotations
 
@@ -17,12 +21,17 @@ from podcasts.pipeline.audio import (
     LEAD_IN_MS,
     LEAD_OUT_MS,
     TARGET_LUFS,
+    TRUE_PEAK_LIMIT_DB,
     AudioError,
     audio_assemble,
     configure_ffmpeg,
     decode_clip,
+    encode_mp3,
+    measure_levels,
     measure_loudness,
     mp3_duration,
+    speech_track,
+    squeeze_silences,
 )
 from podcasts.providers.base import GUEST, HOST, SpeechClip
 from podcasts.providers.espeak import EspeakSpeech
@@ -134,17 +143,102 @@ def test_the_last_segment_ends_with_the_audio(episode):
     assert episode.duration - end < 0.1
 
 
-def test_loudness_is_at_podcast_level(episode):
-    assert measure_loudness(episode.mp3) == pytest.approx(TARGET_LUFS, abs=1.5)
+def assert_broadcast_safe(mp3: bytes) -> None:
+    levels = measure_levels(mp3)
+    assert levels.integrated == pytest.approx(TARGET_LUFS, abs=1.0), levels
+    assert levels.true_peak <= TRUE_PEAK_LIMIT_DB, levels
+    assert levels.longest_silence <= 1.5, levels
 
 
-def test_quiet_speech_is_brought_up_to_the_same_loudness(clips):
-    quiet = [scaled(clip, 0.1) for clip in clips]  # 20 dB down
-    lines = [(s, t, c) for (s, t), c in zip(SCRIPT, quiet, strict=True)]
+def test_an_episode_is_at_podcast_loudness_under_the_true_peak_limit(episode):
+    assert_broadcast_safe(episode.mp3)
+    # The meter used elsewhere in the app agrees.
+    assert measure_loudness(episode.mp3) == pytest.approx(TARGET_LUFS, abs=1.0)
 
-    episode = audio_assemble(lines=lines, title="Quiet")
 
-    assert measure_loudness(episode.mp3) == pytest.approx(TARGET_LUFS, abs=1.5)
+@pytest.mark.parametrize("factor", [0.1, 4.0], ids=["20 dB quieter", "12 dB louder, clipped"])
+def test_quieter_or_louder_speech_comes_out_the_same(clips, factor):
+    changed = [scaled(clip, factor) for clip in clips]  # audioop.mul saturates: real clipping
+    lines = [(s, t, c) for (s, t), c in zip(SCRIPT, changed, strict=True)]
+
+    assert_broadcast_safe(audio_assemble(lines=lines, title="Levels").mp3)
+
+
+def test_mp3_lines_from_another_provider_come_out_the_same(clips):
+    lines = [(s, t, mp3_of(scaled(c, 0.3))) for (s, t), c in zip(SCRIPT, clips, strict=True)]
+
+    assert_broadcast_safe(audio_assemble(lines=lines, title="MP3 lines").mp3)
+
+
+def test_a_long_episode_is_broadcast_safe_from_an_excerpt_measurement(clips):
+    # Long enough (~3 min) that the loudness is measured on an excerpt, not the whole.
+    lines = [(s, t, c) for _ in range(12) for (s, t), c in zip(SCRIPT, clips, strict=True)]
+
+    episode = audio_assemble(lines=lines, title="Long")
+
+    assert episode.duration > 150
+    assert_broadcast_safe(episode.mp3)
+
+
+@pytest.mark.parametrize("error_db", [-12, 12])
+def test_a_wrong_first_guess_of_the_level_is_corrected_by_measuring(clips, tmp_path, error_db):
+    lines = [(s, t, c) for (s, t), c in zip(SCRIPT, clips, strict=True)]
+    pcm_path = tmp_path / "speech.pcm"
+    with open(pcm_path, "wb") as out:
+        timeline = speech_track(out, lines)
+
+    mp3 = encode_mp3(
+        str(pcm_path),
+        title="Guess",
+        artist="PodNex",
+        sample_rate=timeline.sample_rate,
+        speech_level=timeline.speech_level() + error_db,
+    )
+
+    assert_broadcast_safe(mp3)
+
+
+def with_silence(clip: SpeechClip, *, before: float, inside: float, after: float) -> SpeechClip:
+    """The clip spoken twice with `inside` seconds of digital silence between, padded."""
+    with wave.open(io.BytesIO(clip.data)) as reader:
+        params, frames = reader.getparams(), reader.readframes(reader.getnframes())
+    rate = params.framerate
+
+    def gap(seconds: float) -> bytes:
+        return b"\0\0" * int(rate * seconds)
+
+    out = io.BytesIO()
+    with wave.open(out, "wb") as writer:
+        writer.setparams(params)
+        writer.writeframes(gap(before) + frames + gap(inside) + frames + gap(after))
+    return SpeechClip(data=out.getvalue(), audio_format="wav")
+
+
+def test_long_silences_in_lines_are_shortened(clips):
+    padded = with_silence(clips[1], before=2.0, inside=4.0, after=3.0)
+    lines = [(HOST, "one", clips[0]), (GUEST, "two", padded), (HOST, "three", clips[3])]
+
+    episode = audio_assemble(lines=lines, title="Pauses")
+
+    assert_broadcast_safe(episode.mp3)
+    # Both sayings of the padded line are still there: only silence was taken out, down
+    # to 0.4 s at each edge and 1 s inside.
+    two = episode.segments[1]
+    assert two["end"] - two["start"] == pytest.approx(2 * wav_seconds(clips[1]) + 1.8, abs=0.3)
+
+
+def test_clips_without_long_silences_are_left_untouched(clips):
+    pcm = decode_clip(clips[1], sample_rate=22050)
+
+    assert squeeze_silences(pcm, 22050) is pcm
+
+
+def test_the_episode_is_built_at_the_providers_own_rate(clips, tmp_path):
+    with open(tmp_path / "speech.pcm", "wb") as out:
+        timeline = speech_track(out, [(HOST, "a", clips[0]), (GUEST, "b", mp3_of(clips[1]))])
+
+    assert timeline.sample_rate == 22050  # eSpeak's: its clips are copied, not resampled
+    assert (tmp_path / "speech.pcm").stat().st_size == timeline.total_samples * 2
 
 
 def test_it_writes_the_title_and_artist_tags(episode):
@@ -208,7 +302,8 @@ def test_a_silent_episode_still_encodes():
 
     episode = audio_assemble(lines=[(HOST, "...", SpeechClip(silent.getvalue(), "wav"))], title="")
 
-    assert episode.duration == pytest.approx(1 + (LEAD_IN_MS + LEAD_OUT_MS) / 1000, abs=0.05)
+    # The silent line keeps only what a line may have at its edge (EDGE_SILENCE_MS).
+    assert episode.duration == pytest.approx(0.4 + (LEAD_IN_MS + LEAD_OUT_MS) / 1000, abs=0.05)
 
 
 def test_an_empty_episode_or_an_undecodable_clip_is_refused():

@@ -10,8 +10,9 @@ import wave
 
 import pytest
 
+from podcasts.providers import registry
 from podcasts.providers.base import GUEST, HOST, ProviderError
-from podcasts.providers.espeak import VOICES, EspeakSpeech, available_variants
+from podcasts.providers.espeak import LANGUAGES, VOICES, EspeakSpeech, available_variants
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -75,7 +76,7 @@ def test_longer_text_gives_proportionally_longer_audio(speech):
 
 
 def test_it_speaks_at_a_conversational_rate(speech):
-    for voice in (VOICES["en-us+f3"], VOICES["en-us+m3"]):
+    for voice in (VOICES[speech.default_voices()[HOST]], VOICES[speech.default_voices()[GUEST]]):
         duration = seconds(speech.synthesize(text=PARAGRAPH, voice=voice.voice.id).data)
         words_per_minute = len(PARAGRAPH.split()) / duration * 60
         assert 150 <= words_per_minute <= 185, (voice.voice.id, words_per_minute)
@@ -98,9 +99,58 @@ def test_host_and_guest_voices_sound_different(speech):
 def test_every_offered_voice_exists_in_the_bundled_data_and_speaks(speech):
     assert {spec.variant for spec in VOICES.values()} <= available_variants()
     for voice in speech.voices():
-        assert voice.language == "en"
+        assert voice.language in LANGUAGES
         clip = speech.synthesize(text="Testing one two three.", voice=voice.id)
         assert seconds(clip.data) > 0.5
+
+
+SAMPLES = {
+    "en": "Welcome back to the show. Today we are talking about how rain forms in the clouds.",
+    "es": "Bienvenidos al programa. Hoy hablamos de c\u00f3mo se forma la lluvia en las nubes.",
+    "de": "Willkommen zur\u00fcck. Heute sprechen wir dar\u00fcber, wie Regen in Wolken entsteht.",
+    "fr": "Bienvenue dans l'\u00e9mission. Aujourd'hui, nous parlons de la pluie et des nuages.",
+}
+
+
+def pitch_of(speech: EspeakSpeech, voice: str, language: str) -> float:
+    rate, _, _, frames = read_wav(speech.synthesize(text=SAMPLES[language], voice=voice).data)
+    return median_pitch(frames, rate)
+
+
+def test_host_and_guest_are_at_least_40_hz_apart(speech):
+    voices = speech.default_voices()
+
+    host, guest = pitch_of(speech, voices[HOST], "en"), pitch_of(speech, voices[GUEST], "en")
+
+    assert host - guest >= 40, (host, guest)
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_each_language_has_four_clearly_different_voices(speech, language):
+    ids = speech.distinct_voices(language)
+    spoken = {voice.id: voice.language for voice in speech.voices()}
+
+    assert len(set(ids)) == 4 and {spoken[voice] for voice in ids} == {language}
+    assert len({VOICES[voice].variant for voice in ids}) == 4  # four different formant sets
+    pitches = [pitch_of(speech, voice, language) for voice in ids]
+    assert abs(pitches[0] - pitches[1]) >= 40, pitches  # host and guest
+    for index, pitch in enumerate(pitches):
+        for other in pitches[index + 1 :]:
+            assert abs(pitch - other) >= 20, pitches
+
+
+def test_a_script_in_another_language_is_voiced_by_its_speakers(speech):
+    def resolve(voice: str, language: str) -> str:
+        return registry.voice_resolve(provider_name="espeak", voice=voice, language=language)
+
+    assert (resolve(HOST, "de"), resolve(GUEST, "de")) == tuple(speech.distinct_voices("de")[:2])
+    assert resolve(HOST, "en") == speech.default_voices()[HOST]
+    assert (
+        registry.distinct_voices(provider_name="espeak", language="fr", count=3)
+        == (speech.distinct_voices("fr")[:3])
+    )
+    # A language without speakers of its own keeps the English ones.
+    assert resolve(GUEST, "ja") == speech.default_voices()[GUEST]
 
 
 def test_an_unknown_voice_is_a_permanent_error(speech):

@@ -14,7 +14,8 @@ from django.utils import timezone
 from mutagen.id3 import ID3
 from PIL import Image
 
-from podcasts import storage
+from podcasts import media, storage
+from podcasts.cleanup import podcasts_purge
 from podcasts.models import Feed, PodcastStatus
 from podcasts.storage import storage_service
 from tests.factories import PodcastFactory
@@ -367,3 +368,13 @@ def test_episode_artwork_needs_a_finished_episode_and_a_good_image(owner, owner_
     podcast.refresh_from_db()
     assert podcast.audio_size == len(mp3)
     assert storage_service().list(f"podcasts/{owner.id}/{podcast.id}/") == [podcast.audio_url]
+
+
+def test_purging_a_deleted_episode_removes_its_cover_too(owner, settings):
+    podcast, _ = _episode(owner)
+    media.episode_cover_store(podcast, image(1400, fmt="JPEG"))
+    podcast.deleted_at = timezone.now() - timedelta(days=settings.CLEANUP_DELETED_PODCAST_DAYS + 1)
+    podcast.save()
+    assert len(storage_service().list(f"podcasts/{owner.id}/{podcast.id}/")) == 2
+    podcasts_purge()
+    assert storage_service().list(f"podcasts/{owner.id}/{podcast.id}/") == []

@@ -7,7 +7,8 @@ import pytest
 
 from podcasts.pipeline import music
 from podcasts.pipeline.audio import COMMON_SAMPLE_RATE, Timeline, audio_assemble
-from podcasts.pipeline.music import ClipRejected, MusicSet, clip_inspect, music_hook, music_mix
+from podcasts.pipeline.clips import ClipRejected, clip_inspect
+from podcasts.pipeline.music import MusicSet, music_hook, music_mix
 from podcasts.providers.base import GUEST, HOST, SpeechClip
 from podcasts.providers.espeak import EspeakSpeech
 from tests.media_samples import loudness, tone

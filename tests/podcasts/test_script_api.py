@@ -9,6 +9,7 @@ from billing.models import UsageReservation
 from podcasts import services
 from podcasts.models import Podcast, PodcastScript, PodcastStatus
 from podcasts.pipeline import generate
+from podcasts.providers.espeak import EspeakSpeech, distinct_voices
 from tests.factories import SAMPLE_NOTES
 from tests.podcasts.test_validation import assert_error
 
@@ -44,9 +45,10 @@ def test_a_draft_has_the_issue_s_shape_and_holds_its_quota(owner_client):
     assert podcast.progress == 25 and podcast.audio_url is None
     script = script_of(owner_client, podcast)
     assert set(script) == {"title", "speakers", "sections", "version"}
+    defaults = EspeakSpeech().default_voices()
     assert script["speakers"] == [
-        {"id": "host", "name": "Host", "role": "host", "voice": "en-us+f3"},
-        {"id": "guest", "name": "Guest", "role": "guest", "voice": "en-us+m3"},
+        {"id": "host", "name": "Host", "role": "host", "voice": defaults["host"]},
+        {"id": "guest", "name": "Guest", "role": "guest", "voice": defaults["guest"]},
     ]
     for section in script["sections"]:
         assert set(section) == {"id", "title", "lines"}
@@ -128,14 +130,15 @@ def test_put_replaces_the_script_keeping_ids_it_sends(owner_client):
     replaced = owner_client.put(f"{URL}/{podcast.id}/script", body, format="json")
     assert replaced.status_code == 200, replaced.content
     new = replaced.json()["script"]
+    host_voice = EspeakSpeech().default_voices()["host"]
     assert new["speakers"] == [
-        {"id": "narrator", "name": "Nora", "role": "narrator", "voice": "en-us+f3"}
+        {"id": "narrator", "name": "Nora", "role": "narrator", "voice": host_voice}
     ]
     assert lines_of(new)[0] == {"id": keep["id"], "speaker": "narrator", "text": "Hello."}
     assert lines_of(new)[1]["id"].startswith("ln_") and lines_of(new)[1]["id"] != keep["id"]
     assert [s["title"] for s in new["sections"]] == ["One", "Two"]
     podcast.refresh_from_db()
-    assert podcast.speakers == [{"name": "Nora", "role": "narrator", "voice": "en-us+f3"}]
+    assert podcast.speakers == [{"name": "Nora", "role": "narrator", "voice": host_voice}]
 
 
 @pytest.mark.parametrize(
@@ -264,6 +267,18 @@ def test_bad_speakers_are_a_400(owner_client, speakers):
     body = {"noteContent": SAMPLE_NOTES, "speakers": speakers}
     response = assert_error(owner_client.post(URL, body, format="json"), 400, "validation_error")
     assert "speakers" in response["details"]
+
+
+@pytest.mark.parametrize("language", ["es", "de", "fr"])
+def test_an_offline_episode_in_spanish_german_or_french_gets_voices_of_that_language(
+    owner_client, language
+):
+    cast = (("Ana", "host"), ("Luis", "guest"), ("Eva", "expert"), ("Marc", "cohost"))
+    panel = [{"name": name, "role": role} for name, role in cast]
+    podcast = draft(owner_client, language=language, speakers=panel)
+    voices = [s["voice"] for s in script_of(owner_client, podcast)["speakers"]]
+    assert voices == distinct_voices(language)  # its four distinct speakers, in order
+    assert all(v.startswith(f"{language}+") for v in voices)
 
 
 def test_a_language_the_providers_cannot_speak_is_a_400(owner_client):

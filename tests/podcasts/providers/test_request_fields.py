@@ -103,6 +103,7 @@ def test_voices_lists_every_configured_provider_with_its_defaults(owner_client, 
     settings.UNREAL_SPEECH_API_KEY = "key"
     settings.OPENAI_TTS_ENABLED = True
     settings.TTS_PROVIDER = "unreal"
+    settings.FLITE_BINARY = "/nonexistent/flite"  # tests/podcasts/test_flite.py lists it
 
     body = owner_client.get("/api/v1/voices").json()
 
@@ -124,6 +125,7 @@ def test_voices_lists_every_configured_provider_with_its_defaults(owner_client, 
 def test_voices_without_keys_lists_only_the_offline_provider(owner_client, settings):
     settings.UNREAL_SPEECH_API_KEY = ""
     settings.OPENAI_TTS_ENABLED = False
+    settings.FLITE_BINARY = "/nonexistent/flite"
     body = owner_client.get("/api/v1/voices").json()
     assert [p["name"] for p in body["providers"]] == ["espeak"]
     assert body["defaultProvider"] == "espeak"
