@@ -7,12 +7,17 @@ workers (offline script writer and eSpeak NG speech), on a fresh database
 A second process drives it for BENCH_SECONDS: creates at BENCH_CREATE_RATE per second
 (each with an Idempotency-Key) while BENCH_POLLERS threads, at BENCH_READ_RATE requests
 per second in all (open loop), poll the status of the podcasts created so far (4 in 5)
-and list them (1 in 5). Half-way through, the first worker is killed with
-SIGKILL; its job comes back after CELERY_VISIBILITY_TIMEOUT (15 s here) on the other one.
+and list them (1 in 5). From half-way through, the orchestrator asks the first worker (Celery
+remote control) what it is running and SIGKILLs it while it is in the middle of a job, and
+prints how many jobs were in flight then; those come back after CELERY_VISIBILITY_TIMEOUT
+(15 s here) on the other worker.
 
-Prints requests per second, p50/p99 latency per route and the error count, then waits for
-every podcast to reach a final state and checks that every completed one was charged
-exactly once (one UsageRecord, counters equal to the completions).
+Prints requests per second, p50/p99 latency per route and the error count; where the stack
+saturates (CPU of the web, the workers, PostgreSQL and Redis, sampled each second from
+/proc; the Celery queue's length; database connections in use); then waits for every
+podcast to reach a final state and checks that every completed one was charged exactly
+once (one UsageRecord, counters equal to the completions) and how many jobs ran again.
+BENCH_RATE_FACTOR=2 doubles both request rates (the saturation run).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/podnex \\
     REDIS_URL=redis://127.0.0.1:6379/15 python bench/load.py
@@ -42,11 +47,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))
-CREATE_RATE = float(os.environ.get("BENCH_CREATE_RATE", "0.5"))  # per second
+RATE_FACTOR = float(os.environ.get("BENCH_RATE_FACTOR", "1"))  # 2: twice the usual load
+CREATE_RATE = float(os.environ.get("BENCH_CREATE_RATE", "0.5")) * RATE_FACTOR  # per second
 POLLERS = int(os.environ.get("BENCH_POLLERS", "8"))
 # Open loop: reads arrive at this total rate whatever the latency (a closed loop would only
 # measure its own queue). 4 in 5 are status polls, 1 in 5 list calls.
-READ_RATE = float(os.environ.get("BENCH_READ_RATE", "40"))  # per second
+READ_RATE = float(os.environ.get("BENCH_READ_RATE", "40")) * RATE_FACTOR  # per second
 WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "2"))
 WORKER_CONCURRENCY = int(os.environ.get("BENCH_WORKER_CONCURRENCY", "1"))
 # Workers below the web in CPU priority when they share a machine: speech synthesis and
@@ -258,9 +264,11 @@ def main() -> None:
          "--port", str(port), "--workers", str(WEB_WORKERS), "--no-access-log"],
         env, var_dir / "web.log",
     )  # fmt: skip
+    nice = ["nice", "-n", str(WORKER_NICE)] if WORKER_NICE else []
     workers = [
         start(
             [
+                *nice,
                 sys.executable,
                 "-m",
                 "celery",
@@ -296,16 +304,128 @@ def main() -> None:
             [sys.executable, __file__, "--drive", base, api_key, str(SECONDS)],
             cwd=ROOT, env=env, stdout=subprocess.PIPE,
         )  # fmt: skip
+        sampler = Sampler(web=web, workers=workers, database=env["DATABASE_URL"], redis=redis_url)
+        sampler.start()
         time.sleep(SECONDS / 2)
-        os.killpg(workers[0].pid, signal.SIGKILL)
+        killed = _kill_during_a_job(workers[0], "load1", deadline=time.monotonic() + SECONDS / 2)
         out, _ = driver.communicate(timeout=SECONDS + 120)
+        sampler.stop()
         result = json.loads(out)
         _report(result)
+        print(killed)
+        sampler.report()
         _verify(result["created"], user)
     finally:
         for process in [web, *workers]:
             stop(process)
         print(f"(logs in {var_dir})")
+
+
+def _kill_during_a_job(worker: subprocess.Popen, name: str, *, deadline: float) -> str:
+    """SIGKILL `worker` while it runs a job (asked through Celery's remote control, the
+    broker's own view), so that the redelivery path really runs. Returns what it killed."""
+    from django.db.models import Q
+
+    from podcasts.models import JobStatus, PodcastJob
+    from podnex.celery import app
+
+    destination = [f"{name}@{socket.gethostname()}"]
+    while time.monotonic() < deadline:
+        active = (app.control.inspect(destination=destination, timeout=1.0).active() or {}).get(
+            destination[0], []
+        )
+        job_ids = [task["id"] for task in active if task.get("name") == "podcasts.generate"]
+        # Started for real: its row says PROCESSING (not merely received and about to run).
+        running = PodcastJob.objects.filter(
+            Q(job_id__in=job_ids), status=JobStatus.PROCESSING
+        ).count()
+        if running:
+            os.killpg(worker.pid, signal.SIGKILL)
+            in_flight = PodcastJob.objects.filter(status=JobStatus.PROCESSING).count()
+            return (
+                f"\nSIGKILL of {name} at {time.strftime('%H:%M:%S')}: {running} job(s) in "
+                f"progress on it ({in_flight} processing on all workers)"
+            )
+        time.sleep(0.2)
+    os.killpg(worker.pid, signal.SIGKILL)
+    return f"\nSIGKILL of {name}: it never ran a job in the second half; killed idle (0 in flight)"
+
+
+class Sampler(threading.Thread):
+    """Each second: CPU used by each part of the stack (from /proc, as a share of one
+    core), the Celery queue's length and the database connections in use."""
+
+    def __init__(self, *, web, workers, database: str, redis: str):
+        super().__init__(daemon=True)
+        self.groups = {"web": [web.pid], "workers": [w.pid for w in workers]}
+        self.database = urlparse(database).path.lstrip("/")
+        self.redis_url = redis
+        self.samples: list[dict[str, float]] = []
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        import psycopg
+        import redis
+
+        client = redis.Redis.from_url(self.redis_url)
+        admin = os.environ["DATABASE_URL"].replace(self.database, "postgres")
+        with psycopg.connect(admin.replace("postgres://", "postgresql://", 1)) as conn:
+            conn.autocommit = True
+            previous, at = self._cpu_ticks(), time.monotonic()
+            while not self._halt.wait(1.0):
+                ticks, now = self._cpu_ticks(), time.monotonic()
+                hz = os.sysconf("SC_CLK_TCK") * (now - at)
+                sample = {k: (ticks[k] - previous.get(k, 0)) / hz * 100 for k in ticks}
+                sample["queue"] = client.llen("celery")
+                sample["db_conns"] = conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND state <> 'idle'",
+                    (self.database,),
+                ).fetchone()[0]
+                self.samples.append(sample)
+                previous, at = ticks, now
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join(5)
+
+    def _cpu_ticks(self) -> dict[str, int]:
+        totals = dict.fromkeys(["web", "workers", "postgres", "redis"], 0)
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                comm = stat.read_text().split("(", 1)[1].rsplit(")", 1)[0]
+            except (OSError, IndexError):
+                continue
+            pgrp, used = int(fields[2]), int(fields[11]) + int(fields[12])
+            for group, leaders in self.groups.items():
+                if pgrp in leaders:
+                    totals[group] += used
+            if comm.startswith("postgres"):
+                totals["postgres"] += used
+            elif comm.startswith("redis-server"):
+                totals["redis"] += used
+        return totals
+
+    def report(self) -> None:
+        if not self.samples:
+            return
+        print(f"\nsaturation ({len(self.samples)} one-second samples; CPU in % of one core)")
+        print(f"{'part':10} {'mean':>7} {'p90':>7} {'max':>7}")
+        for key in ["web", "workers", "postgres", "redis", "db_conns", "queue"]:
+            values = [sample[key] for sample in self.samples]
+            print(
+                f"{key:10} {statistics.mean(values):7.1f} {percentile(values, 0.9):7.1f} "
+                f"{max(values):7.1f}"
+            )
+        queue = [sample["queue"] for sample in self.samples]
+        third = max(1, len(queue) // 3)
+        growing = statistics.mean(queue[-third:]) > statistics.mean(queue[:third]) + 1
+        print(
+            "celery queue "
+            + ("grows through the run: the workers are the bottleneck" if growing else "keeps up")
+            + f" (cores on this machine: {os.cpu_count()}; load average now "
+            + f"{os.getloadavg()[0]:.1f})"
+        )
 
 
 def _wait_for(base: str) -> None:

@@ -24,6 +24,10 @@ class PaymentsNotConfigured(PaymentProviderError):
     pass
 
 
+class InvalidWebhookPayload(Exception):
+    """Correctly signed, but not a JSON document we can read (e.g. nested past the stack)."""
+
+
 class InvalidWebhook(Exception):
     """Signature missing, wrong or too old (or too new): the delivery is not from Dodo."""
 
@@ -126,3 +130,6 @@ def webhook_verify(*, body: bytes, headers: Mapping[str, str]) -> None:
         verifier.webhooks.unwrap(body.decode("utf-8"), headers=dict(headers))
     except (WebhookVerificationError, UnicodeDecodeError, ValueError) as exc:
         raise InvalidWebhook(str(exc) or "Invalid signature") from exc
+    except RecursionError:
+        # The SDK parses the body after the signature held: a signed body can still be junk.
+        raise InvalidWebhookPayload("The webhook body is nested too deeply") from None

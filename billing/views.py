@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from apikeys import scopes
 from billing import checkout, dodo, dodo_webhooks, selectors
+from billing.models import DodoWebhookEvent
 from billing.serializers import (
     CurrentPeriodSerializer,
     MonthTotalsSerializer,
@@ -198,6 +199,10 @@ class DodoWebhookView(APIView):
             raise _WebhooksUnavailable(exc.message) from exc
         except dodo.InvalidWebhook as exc:
             raise _InvalidSignature(f"Invalid webhook signature: {exc}") from exc
+        except dodo.InvalidWebhookPayload as exc:
+            raise DomainError(str(exc), code="invalid_payload") from exc
+        if len(headers["webhook-id"]) > DodoWebhookEvent.webhook_id.field.max_length:
+            raise DomainError("webhook-id is too long", code="invalid_webhook_id")
         payload = json.loads(body)
         if not isinstance(payload, dict):
             raise DomainError("Webhook payload must be a JSON object", code="invalid_payload")

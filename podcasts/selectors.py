@@ -39,3 +39,12 @@ def podcast_status(*, user, podcast_id: str) -> Podcast:
     if podcast is None:
         raise NotFound("Podcast not found")
     return podcast
+
+
+def podcast_audio_is_served(*, key: str) -> bool:
+    """Whether a stored episode may still be served: its podcast exists, is not deleted,
+    and this is its current audio. A signed link stops working the moment that ends."""
+    parts = key.split("/")
+    if len(parts) != 4 or parts[0] != "podcasts":  # storage.audio_key's layout
+        return False
+    return Podcast.visible.filter(id=parts[2], user_id=parts[1], audio_url=key).exists()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import math
+import traceback
 import uuid
 from datetime import datetime, timedelta
 
@@ -15,10 +16,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.services import quota_release, quota_reserve
-from podcasts import publisher, scripts
+from notifications import services as notify
+from podcasts import publisher, scripts, storage
 from podcasts.models import (
     ACTIVE_STATUSES,
     EDITABLE_STATUSES,
+    FINAL_STATUSES,
     JobKind,
     JobStatus,
     Podcast,
@@ -154,6 +157,16 @@ def podcast_delete(*, user, podcast_id: str) -> None:
             quota_release(podcast_id=podcast.id)  # a draft held its quota until now
         podcast.deleted_at = now
         podcast.save()
+        if podcast.audio_url:
+            # Deleted means gone: a presigned S3 link cannot be revoked, but its object can.
+            transaction.on_commit(lambda key=podcast.audio_url: _audio_forget(key))
+
+
+def _audio_forget(key: str) -> None:
+    try:
+        storage.audio_delete(key=key)
+    except Exception:  # noqa: BLE001 - the daily cleanup deletes it later; the delete stands
+        logger.exception("could not delete the audio of a deleted podcast: %s", key)
 
 
 def podcast_cancel(*, podcast_id: str) -> bool:
@@ -249,6 +262,102 @@ def podcast_jobs_requeue_stale(*, now: datetime | None = None, limit: int = 500)
     if requeued:
         logger.warning("re-enqueued %d podcasts whose jobs waited too long", requeued)
     return requeued
+
+
+def podcast_job_fail(*, podcast_id: str, job_id: str, message: str) -> None:
+    """The job failed for good: the podcast is FAILED with `message` (a failed re-render
+    keeps its earlier audio), charges nothing and frees its quota reservation; webhooks
+    and streams hear of it."""
+    now = timezone.now()
+    with transaction.atomic():
+        podcast = Podcast.objects.select_for_update().filter(id=podcast_id).first()
+        if podcast is None or podcast.status in FINAL_STATUSES:
+            return
+        if podcast.audio_url:
+            # A failed re-render: the earlier episode is still there and still playable.
+            podcast.status = PodcastStatus.COMPLETED
+            podcast.progress = 100
+            podcast.current_step = "Render failed; the earlier audio is kept"
+        else:
+            podcast.status = PodcastStatus.FAILED
+            podcast.current_step = "Failed"
+            podcast.completed_at = now
+        podcast.error = message
+        podcast.save()
+        quota_release(podcast_id=podcast_id)
+        PodcastJob.objects.filter(job_id=job_id).update(
+            status=JobStatus.FAILED,
+            error=message,
+            stack_trace=traceback.format_exc(),
+            completed_at=now,
+        )
+        podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_FAILED)
+        notify.episode_failed(
+            user_id=podcast.user_id,
+            podcast_id=podcast.id,
+            title=podcast.title,
+            reason=message,
+            attempt=podcast.retry_count + 1,
+        )
+        transaction.on_commit(lambda: publisher.status_publish(podcast_id=podcast_id))
+
+
+# The note a job superseded by the sweeper carries; the podcast is re-run once, not twice.
+WORKER_LOST = "Worker lost"
+
+
+def podcast_jobs_recover_stuck(*, now: datetime | None = None, limit: int = 500) -> int:
+    """The beat task's second half: a podcast PROCESSING without progress (its `updatedAt`,
+    written at every step) for PODCAST_PROCESSING_STALE_SECONDS lost its worker in a way
+    the broker did not redeliver. Its job is marked FAILED; the podcast runs once more on a
+    new job (its quota reservation stands), or, if the sweeper already did that once, fails
+    for good (the reservation is released, nothing is charged). Charged at most once: a
+    superseded worker that wakes up stops at its next step, and completing requires the
+    job to be the live one (`podcast_generate`). Returns how many podcasts were handled."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.PODCAST_PROCESSING_STALE_SECONDS)
+    podcast_ids = list(
+        Podcast.objects.filter(
+            status=PodcastStatus.PROCESSING, updated_at__lt=cutoff, deleted_at__isnull=True
+        ).values_list("id", flat=True)[:limit]
+    )
+    for podcast_id in podcast_ids:
+        _podcast_recover(podcast_id=podcast_id, cutoff=cutoff, now=now)
+    if podcast_ids:
+        logger.warning("recovered %d podcasts whose workers were lost", len(podcast_ids))
+    return len(podcast_ids)
+
+
+def _podcast_recover(*, podcast_id: str, cutoff: datetime, now: datetime) -> None:
+    with transaction.atomic():
+        # Lock: the worker (if alive after all) writes progress under this lock's row;
+        # either it moved on (updated_at is fresh, we leave it) or we supersede it first.
+        podcast = Podcast.objects.select_for_update().filter(id=podcast_id).first()
+        if podcast is None or podcast.status != PodcastStatus.PROCESSING:
+            return
+        if podcast.updated_at >= cutoff or podcast.deleted_at:
+            return
+        silent = int((now - podcast.updated_at).total_seconds())
+        already_rerun = podcast.jobs.filter(error__startswith=WORKER_LOST).exists()
+        stuck = list(podcast.jobs.filter(status__in=ACTIVE_STATUSES))
+        if already_rerun:
+            message = f"{WORKER_LOST} twice: no progress for {silent} s; giving up"
+            for job in stuck:
+                podcast_job_fail(podcast_id=podcast.id, job_id=job.job_id, message=message)
+            if not stuck:  # no live job row at all: fail the podcast alone
+                podcast_job_fail(podcast_id=podcast.id, job_id="", message=message)
+            return
+        PodcastJob.objects.filter(id__in=[job.id for job in stuck]).update(
+            status=JobStatus.FAILED,
+            completed_at=now,
+            error=f"{WORKER_LOST}: no progress for {silent} s; sent again",
+        )
+        podcast.status = PodcastStatus.QUEUED
+        podcast.progress = 0
+        podcast.current_step = "Queued again: its worker was lost"
+        podcast.save()
+        # The same kind of job again (a lost re-render is rendered again, not regenerated).
+        _job_enqueue(podcast, kind=stuck[0].kind if stuck else JobKind.GENERATE)
 
 
 # --- The script: read, edit, render -------------------------------------------------------

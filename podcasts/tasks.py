@@ -11,7 +11,7 @@ from django.conf import settings
 from podcasts import metrics
 from podcasts.models import PodcastJob
 from podcasts.pipeline.generate import TransientJobError, podcast_generate
-from podcasts.services import podcast_jobs_requeue_stale
+from podcasts.services import podcast_jobs_recover_stuck, podcast_jobs_requeue_stale
 
 
 @shared_task(
@@ -47,4 +47,5 @@ def _attempt_timed(*, job_id: str, started: float, outcome: str | None = None) -
 
 @shared_task(name="podcasts.requeue_stale")
 def podcast_jobs_requeue_stale_task() -> int:
-    return podcast_jobs_requeue_stale()
+    """Queued jobs whose message was lost, and running jobs whose worker was lost."""
+    return podcast_jobs_requeue_stale() + podcast_jobs_recover_stuck()

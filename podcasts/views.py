@@ -446,7 +446,8 @@ class AudioFileView(View):
             return JsonResponse(error_body("This link has expired", "link_expired"), status=410)
         except storage.LinkInvalid:
             return JsonResponse(error_body("Not found", "not_found"), status=404)
-        if not default_storage.exists(key):
+        if not selectors.podcast_audio_is_served(key=key) or not default_storage.exists(key):
+            # Deleted (or replaced) means gone, even for a link signed a minute ago.
             return JsonResponse(error_body("Not found", "not_found"), status=404)
         size = default_storage.size(key)
         content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
@@ -482,15 +483,25 @@ def _parse_range(header: str | None, size: int):
     if first == "" and last == "":
         return None
     if first == "":
-        length = int(last)
+        length = _byte_position(last)
         if length == 0:
             return "unsatisfiable"
         return max(size - length, 0), size - 1
-    start = int(first)
-    end = min(int(last), size - 1) if last else size - 1
+    start = _byte_position(first)
+    end = min(_byte_position(last), size - 1) if last else size - 1
     if start >= size or start > end:
         return "unsatisfiable"
     return start, end
+
+
+_BEYOND_ANY_FILE = 10**18
+
+
+def _byte_position(digits: str) -> int:
+    """A Range number; any number of digits is valid, so past 18 (beyond any file we store,
+    and before Python's int() digit limit) it stands for "beyond the end"."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 18 else _BEYOND_ANY_FILE
 
 
 def _read_span(key: str, start: int, end: int, chunk: int = 64 * 1024):

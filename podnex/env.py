@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -65,6 +66,22 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_addresses(name: str) -> list[str]:
+    """A comma-separated list of IP addresses and CIDR networks (or "*"), checked strictly:
+    a typo must fail at start-up, not silently trust or distrust a proxy."""
+    items = env_list(name, [])
+    if items == ["*"]:
+        return items
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} must list IP addresses or CIDR networks (or be *), got {item!r}"
+            ) from None
+    return items
 
 
 def env_choice(name: str, default: str, choices: set[str]) -> str:

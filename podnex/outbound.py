@@ -89,6 +89,10 @@ def url_target(url: str) -> Target:
         port = parts.port
     except ValueError as exc:
         raise UnsafeUrl(f"Invalid URL: {exc}") from None
+    if port is not None and not 1 <= port <= 65535:
+        # urlsplit accepts port 0, which no server listens on (and which the default port
+        # would silently replace below).
+        raise UnsafeUrl("The URL's port must be between 1 and 65535.")
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         raise UnsafeUrl("Only http and https URLs are accepted.")

@@ -8,7 +8,8 @@ Three layers, all using `redact(text)`:
   (including the rendered traceback) of both structlog and standard-library records;
 - Sentry's `before_send` redacts every string of an error report.
 
-What counts as a secret: API keys (`pk_live_…`, `pk_test_…`), webhook secrets
+What counts as a secret: the signature of a signed download link (local `/media/<token>`
+or a presigned S3 URL), API keys (`pk_live_…`, `pk_test_…`), webhook secrets
 (`whsec_…`), OpenAI-style keys (`sk-…`), the values of credential headers and fields
 (X-API-Key, X-Session-Token, Authorization, Cookie, session_token, password, secret) and
 the literal values of the secret settings (provider keys, SECRET_KEY, ...).
@@ -29,6 +30,13 @@ _PATTERNS = [
     (re.compile(r"\bwhsec_[A-Za-z0-9+/=_-]{8,}"), f"whsec_{MASK}"),
     (re.compile(r"\bsk-[A-Za-z0-9_-]{16,}"), f"sk-{MASK}"),
     (re.compile(r"(?i)\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{8,}"), rf"\1 {MASK}"),
+    # Signed download links: keep the payload and timestamp (which file, when), drop the
+    # signature that makes the link work; the same for presigned S3 URLs.
+    (
+        re.compile(r"(?i)(/media/[A-Za-z0-9_.-]+(?::|%3A)[A-Za-z0-9]+(?::|%3A))[A-Za-z0-9_-]+"),
+        rf"\1{MASK}",
+    ),
+    (re.compile(r"(?i)(X-Amz-Signature=)[0-9a-f]+"), rf"\1{MASK}"),
     # name: value, name=value, 'name': 'value', "HTTP_X_API_KEY": "value" ...
     (
         re.compile(
@@ -104,13 +112,41 @@ def value_is_set(value: Any) -> bool:
 
 def structlog_processor(logger, method_name: str, event_dict: dict) -> dict:
     return {
-        key: value if key.startswith("_") else redact_any(value)
+        key: value if key.startswith("_") else _redact_field(value)
         for key, value in event_dict.items()
     }
 
 
+def _redact_field(value: Any) -> Any:
+    """An event field as the renderer will show it: any other object (an exception, a
+    Celery Retry carrying one) would be rendered with repr() after this processor ran, so
+    it is rendered and redacted here."""
+    if value is None or isinstance(value, (str, int, float, bool, dict, list, tuple)):
+        return redact_any(value)
+    return redact(repr(value))
+
+
 def sentry_before_send(event: dict, hint: dict) -> dict:
     return redact_any(event)
+
+
+def _redact_record(record: logging.LogRecord, message: str) -> None:
+    """Redact the template and each argument in place, keeping the record's shape: some
+    formatters unpack `args` (uvicorn's access log takes a 5-tuple), and untouched
+    templates keep errors grouped. Only a secret that spans the template and an argument
+    is flattened into the message."""
+    args = record.args
+    if isinstance(args, tuple):
+        args = tuple(redact(a) if isinstance(a, str) else a for a in args)
+    elif isinstance(args, dict):
+        args = {k: redact(v) if isinstance(v, str) else v for k, v in args.items()}
+    record.msg, record.args = redact(record.msg), args
+    try:
+        rendered = record.getMessage()
+    except Exception:  # noqa: BLE001 - redacting changed the template's placeholders
+        rendered = None
+    if rendered is None or redact(rendered) != rendered:
+        record.msg, record.args = redact(message), ()
 
 
 _installed = False
@@ -132,9 +168,8 @@ def install_record_factory() -> None:
             message = record.getMessage()
         except Exception:  # noqa: BLE001 - a bad format string is the handler's to report
             return record
-        clean = redact(message)
-        if clean != message:  # untouched records keep their template (error grouping)
-            record.msg, record.args = clean, ()
+        if redact(message) != message:
+            _redact_record(record, message)
         if record.exc_info and record.exc_info[1] is not None:
             record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
         return record

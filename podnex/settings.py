@@ -8,6 +8,7 @@ DODO_PAYMENTS_API_KEY or SENTRY_DSN switches each part to the real engine.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -17,6 +18,7 @@ from kombu.transport import TRANSPORT_ALIASES
 
 from podnex.env import (
     check_url_schemes,
+    env_addresses,
     env_bool,
     env_choice,
     env_float,
@@ -78,7 +80,15 @@ PUBLIC_BASE_URL = PUBLIC_BASE_URL.rstrip("/")
 # this server, which handles them; a separate frontend sets its own URL.
 FRONTEND_URL = env_str("FRONTEND_URL", PUBLIC_BASE_URL).rstrip("/")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["*"] if not IS_PRODUCTION else [])
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [FRONTEND_URL, PUBLIC_BASE_URL])
+# Browser origins trusted by default (CSRF, CORS): in production only the URLs someone set;
+# the development defaults (localhost:3000, 127.0.0.1:8000) must never be let in there.
+_FRONTEND_ORIGINS = [FRONTEND_URL] if env_str("FRONTEND_URL") or not IS_PRODUCTION else []
+_API_ORIGINS = (
+    [PUBLIC_BASE_URL]
+    if env_str("BETTER_AUTH_URL") or env_str("PUBLIC_BASE_URL") or not IS_PRODUCTION
+    else []
+)
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", _FRONTEND_ORIGINS + _API_ORIGINS)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -98,6 +108,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.headless",
     "allauth.usersessions",
+    "axes",
     "accounts",
     "podcasts",
     "billing",
@@ -112,6 +123,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Outermost: accepts or makes X-Request-ID, returns it, and times every request.
     "podnex.observability.RequestIdMiddleware",
+    # Any 4xx under /api/ that Django rendered as HTML gets the error shape.
+    "podnex.api.hostile.ApiErrorShapeMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -124,10 +137,17 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "podnex.api.middleware.RateLimitHeadersMiddleware",
+    # After authentication: turns a lockout found while logging in into a 429.
+    "axes.middleware.AxesMiddleware",
 ]
-# Before the session, CSRF and auth middleware: an oversized body is refused unread.
+# Before the session, CSRF and auth middleware: NUL bytes (which PostgreSQL refuses) and
+# an oversized body are refused before anything looks at them.
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "podnex.api.hostile.HostileInputMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("podnex.api.hostile.HostileInputMiddleware") + 1,
     "podnex.api.middleware.RequestBodyLimitMiddleware",
 )
 MIDDLEWARE.insert(
@@ -195,6 +215,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # once then wait for each other (timeout above) instead of failing "table is locked".
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Proxies ------------------------------------------------------------------------------
+
+# The one setting that decides which proxies are trusted: addresses/CIDRs whose
+# X-Forwarded-For and X-Forwarded-Proto count. The Procfile hands the same variable to
+# uvicorn (--forwarded-allow-ips), which resolves the client address and scheme; the app
+# (rate limits, /metrics allow-list, logs) then reads REMOTE_ADDR only. Default: none, so a
+# client's own X-Forwarded-For is never believed (uvicorn alone would trust loopback).
+FORWARDED_ALLOW_IPS = env_addresses("FORWARDED_ALLOW_IPS")
+if env_str("RATE_LIMIT_TRUSTED_PROXIES"):
+    raise ImproperlyConfigured("RATE_LIMIT_TRUSTED_PROXIES is gone: set FORWARDED_ALLOW_IPS")
 
 # --- Cache, broker ------------------------------------------------------------------------
 
@@ -268,6 +299,8 @@ CELERY_DB_REUSE_MAX = 1000
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked account or address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -288,6 +321,8 @@ ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = False
 # Verifying from the session that signed up finishes that sign-up (allauth checks the session).
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+# Checks every sign-up runs, headless included (the password against the submitted e-mail).
+ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupChecks"
 HEADLESS_ONLY = True
 HEADLESS_CLIENTS = ("browser", "app")
 HEADLESS_FRONTEND_URLS = {
@@ -303,6 +338,22 @@ HEADLESS_SPECIFICATION_TEMPLATE_NAME = "headless/spec/redoc_local.html"
 # in development only.
 DEMO_USER_EMAIL = "demo@podnex.local"
 DEMO_USER_PASSWORD = "podnex-demo-1234"
+
+# Login brute force (django-axes): every way to log in (auth API, admin, password-reset key)
+# counts failures per account and per IP address; either reaching the limit locks for the
+# cool-off. Counters live in the database (axes' AccessAttempt), shared by every process.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(seconds=env_int("LOGIN_LOCKOUT_SECONDS", 900, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USE_ATTEMPT_EXPIRATION = True  # each failure ages out after the cool-off on its own
+# A success does not wipe the address's count: an attacker could log into an account of
+# their own between guesses at others.
+AXES_RESET_ON_SUCCESS = False
+AXES_USERNAME_CALLABLE = "accounts.lockout.client_username"
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.locked_out"
+AXES_DISABLE_ACCESS_LOG = True  # no row per successful login
+AXES_VERBOSE = False
 
 # --- E-mail -------------------------------------------------------------------------------
 
@@ -352,8 +403,9 @@ REST_FRAMEWORK = {
         "apikeys.throttling.ApiKeyRateThrottle",
         "podnex.api.throttling.BurstRateThrottle",
     ],
-    # Proxies in front of the app whose X-Forwarded-For is trusted for the client IP.
-    "NUM_PROXIES": env_int("RATE_LIMIT_TRUSTED_PROXIES", 0, minimum=0),
+    # The client address is REMOTE_ADDR as uvicorn resolved it from trusted proxies
+    # (FORWARDED_ALLOW_IPS): X-Forwarded-For is never read a second time here.
+    "NUM_PROXIES": 0,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["podnex.api.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "podnex.api.handlers.exception_handler",
@@ -398,6 +450,10 @@ PODCAST_TASK_MAX_RETRIES = env_int("PODCAST_TASK_MAX_RETRIES", 3, minimum=0)
 # A job still QUEUED after this long is sent again by the beat sweeper (its message was
 # lost, e.g. the broker was down at creation). Longer than the queue's normal wait.
 PODCAST_QUEUE_STALE_SECONDS = env_int("PODCAST_QUEUE_STALE_SECONDS", 900, minimum=10)
+# A job PROCESSING without progress (the podcast's updatedAt, written at every step) this
+# long lost its worker beyond the broker's redelivery: the sweeper re-runs it once, then
+# fails it. Longer than any step's silence (a script call with its retries).
+PODCAST_PROCESSING_STALE_SECONDS = env_int("PODCAST_PROCESSING_STALE_SECONDS", 1800, minimum=60)
 PODCAST_TASK_RETRY_BACKOFF = env_int("PODCAST_TASK_RETRY_BACKOFF", 10, minimum=0)  # seconds
 AUDIO_ARTIST = env_str("AUDIO_ARTIST", "PodNex")
 
@@ -636,18 +692,22 @@ USE_TZ = True
 SESSION_COOKIE_SECURE = IS_PRODUCTION
 CSRF_COOKIE_SECURE = IS_PRODUCTION
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", IS_PRODUCTION)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# No SECURE_PROXY_SSL_HEADER: uvicorn takes the scheme from X-Forwarded-Proto of trusted
+# proxies only (FORWARDED_ALLOW_IPS); Django would take it from anyone.
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if IS_PRODUCTION else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = IS_PRODUCTION
 SECURE_HSTS_PRELOAD = IS_PRODUCTION
-SECURE_SSL_REDIRECT_EXEMPT = [r"^api/health", r"^metrics$"]
+# Load balancers probe health and scrape metrics over plain HTTP, without X-Forwarded-Proto.
+SECURE_REDIRECT_EXEMPT = [r"^api/health(/|$)", r"^metrics$"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# The browser auth API answers a CSRF refusal in the error shape (the admin keeps the page).
+CSRF_FAILURE_VIEW = "podnex.api.hostile.csrf_failure"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
 # --- CORS (django-cors-headers): the frontend, plus any extra origins listed ---------------
 
-CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [FRONTEND_URL])
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", _FRONTEND_ORIGINS)
 CORS_ALLOW_CREDENTIALS = True
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_HEADERS = (

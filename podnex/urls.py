@@ -28,6 +28,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("notifications.page_urls")),
     path("feeds/", include("podcasts.feed.public_urls")),
+    # Ours first: password reset by key, counted against the login lockout (accounts.lockout).
+    path("api/auth/", include("accounts.auth_urls")),
     path("api/auth/", include("allauth.headless.urls")),
     path("api/v1/", include(api_v1)),
     path("", include("ops.urls")),

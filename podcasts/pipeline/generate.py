@@ -17,13 +17,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from billing.services import quota_release, usage_charge
+from billing.services import usage_charge
 from notifications import services as notify
 from podcasts import artwork, media, metrics, publisher, storage
 from podcasts.chapters import Chapter, chapters_of
 from podcasts.models import (
     ACTIVE_STATUSES,
-    FINAL_STATUSES,
     JobKind,
     JobStatus,
     Podcast,
@@ -46,7 +45,7 @@ from podcasts.scripts import (
     script_from_document,
     sounding_lines,
 )
-from podcasts.services import podcast_event_emit
+from podcasts.services import podcast_event_emit, podcast_job_fail
 from podcasts.speakers import (
     DEFAULT_NAMES,
     speakers_default,
@@ -459,13 +458,13 @@ def podcast_generate(*, podcast_id: str, job_id: str, final_attempt: bool = True
     except ProviderError as exc:
         metrics.provider_error_observe(job_id=job_id, permanent=exc.permanent)
         if exc.permanent or final_attempt:
-            _job_fail(podcast_id=podcast_id, job_id=job_id, message=exc.message)
+            podcast_job_fail(podcast_id=podcast_id, job_id=job_id, message=exc.message)
         else:
             _job_note_retry(job_id=job_id, message=exc.message)
             raise TransientJobError(exc.message) from exc
     except Exception as exc:  # noqa: BLE001 - a bug must still end the job, not leave it hanging
         logger.exception("podcast %s job %s crashed", podcast_id, job_id)
-        _job_fail(podcast_id=podcast_id, job_id=job_id, message=f"Internal error: {exc}")
+        podcast_job_fail(podcast_id=podcast_id, job_id=job_id, message=f"Internal error: {exc}")
 
 
 def _request_of(podcast: Podcast) -> EpisodeRequest:
@@ -583,7 +582,11 @@ class _ProgressTracker:
         ).update(progress=percent, current_step=step, updated_at=timezone.now())
         if not updated:
             raise JobCancelled()
-        PodcastJob.objects.filter(job_id=self.job_id).update(progress=percent, current_step=step)
+        live = PodcastJob.objects.filter(job_id=self.job_id, status=JobStatus.PROCESSING).update(
+            progress=percent, current_step=step
+        )
+        if not live:
+            raise JobCancelled()  # superseded: the sweeper gave up on this worker
         publisher.progress_publish(
             podcast_id=self.podcast_id, job_id=self.job_id, percent=percent, step=step
         )
@@ -594,7 +597,8 @@ def _job_complete(*, podcast_id: str, job_id: str, episode: Episode, key: str) -
     with transaction.atomic():
         # Lock: a delete racing the last step either wins (we drop the audio) or waits.
         podcast = Podcast.objects.select_for_update().get(id=podcast_id)
-        if podcast.status != PodcastStatus.PROCESSING or podcast.deleted_at:
+        live = PodcastJob.objects.filter(job_id=job_id, status=JobStatus.PROCESSING).exists()
+        if podcast.status != PodcastStatus.PROCESSING or podcast.deleted_at or not live:
             transaction.on_commit(lambda: storage.audio_delete(key=key))
             raise JobCancelled()
         previous_key = podcast.audio_url  # a re-render: the earlier audio goes once saved
@@ -640,41 +644,6 @@ def _job_complete(*, podcast_id: str, job_id: str, episode: Episode, key: str) -
             duration_seconds=podcast.audio_duration,
         )
         # Streams learn the final state at once (progress writes are published as they go).
-        transaction.on_commit(lambda: publisher.status_publish(podcast_id=podcast_id))
-
-
-def _job_fail(*, podcast_id: str, job_id: str, message: str) -> None:
-    now = timezone.now()
-    with transaction.atomic():
-        podcast = Podcast.objects.select_for_update().filter(id=podcast_id).first()
-        if podcast is None or podcast.status in FINAL_STATUSES:
-            return
-        if podcast.audio_url:
-            # A failed re-render: the earlier episode is still there and still playable.
-            podcast.status = PodcastStatus.COMPLETED
-            podcast.progress = 100
-            podcast.current_step = "Render failed; the earlier audio is kept"
-        else:
-            podcast.status = PodcastStatus.FAILED
-            podcast.current_step = "Failed"
-            podcast.completed_at = now
-        podcast.error = message
-        podcast.save()
-        quota_release(podcast_id=podcast_id)
-        PodcastJob.objects.filter(job_id=job_id).update(
-            status=JobStatus.FAILED,
-            error=message,
-            stack_trace=traceback.format_exc(),
-            completed_at=now,
-        )
-        podcast_event_emit(podcast=podcast, event=WebhookEvent.PODCAST_FAILED)
-        notify.episode_failed(
-            user_id=podcast.user_id,
-            podcast_id=podcast.id,
-            title=podcast.title,
-            reason=message,
-            attempt=podcast.retry_count + 1,
-        )
         transaction.on_commit(lambda: publisher.status_publish(podcast_id=podcast_id))
 
 

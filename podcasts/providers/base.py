@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from podnex.redaction import redact
+
 HOST = "host"
 GUEST = "guest"
 
@@ -13,6 +15,9 @@ class ProviderError(Exception):
     """Raised by every provider. `permanent` tells the job whether a retry can help."""
 
     def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None):
+        # A provider's error text may quote our key back (and this message reaches the
+        # user's podcast `error`, logs and events): redacted once, here.
+        message = redact(message)
         super().__init__(message)
         self.message = message
         self.permanent = permanent

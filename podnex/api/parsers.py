@@ -10,9 +10,10 @@ from rest_framework.exceptions import ParseError
 class JSONParser(parsers.JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
         try:
-            return super().parse(stream, media_type, parser_context)
+            data = super().parse(stream, media_type, parser_context)
         except RecursionError:
             # Arrays nested a few thousand deep exhaust the decoder's stack.
             raise ParseError("JSON parse error - nested too deeply") from None
         except UnicodeDecodeError as exc:
             raise ParseError(f"JSON parse error - not UTF-8: {exc.reason}") from None
+        return data

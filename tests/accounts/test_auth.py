@@ -3,6 +3,7 @@
 import re
 from urllib.parse import unquote
 
+import pytest
 from django.core import mail
 from rest_framework.test import APIClient
 
@@ -33,6 +34,26 @@ def test_a_weak_password_is_refused(db):
     )
     assert response.status_code == 400
     assert not User.objects.filter(email="a@example.com").exists()
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "margaret.hamilton@example.com",
+        "MARGARET.HAMILTON@EXAMPLE.COM",
+        "margaret.hamilton",
+        "hamilton1969",
+    ],
+)
+def test_a_password_like_the_submitted_email_is_refused(db, password):
+    response = APIClient().post(
+        f"{APP}/auth/signup",
+        {"email": "margaret.hamilton@example.com", "password": password},
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+    assert [e["param"] for e in response.json()["errors"]] == ["password"]
+    assert not User.objects.filter(email="margaret.hamilton@example.com").exists()
 
 
 def test_mandatory_verification_holds_the_login_until_the_emailed_key_is_used(db, settings):

@@ -224,4 +224,4 @@ def fail(podcast, job, *, message: str = "speech provider down"):
     from podcasts.pipeline import generate
 
     generate._job_start(podcast_id=podcast.id, job_id=job.job_id)
-    generate._job_fail(podcast_id=podcast.id, job_id=job.job_id, message=message)
+    podcast_services.podcast_job_fail(podcast_id=podcast.id, job_id=job.job_id, message=message)

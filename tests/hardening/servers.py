@@ -93,17 +93,7 @@ def web_server(tmp_path: Path, *, env: dict[str, str]) -> tuple[Process, str]:
         env=env,
         log=tmp_path / f"web-{port}.log",
     )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            requests.get(f"{base}/api/health", timeout=2)
-            return process, base
-        except requests.ConnectionError:
-            if process.popen.poll() is not None or time.monotonic() > deadline:
-                process.stop()
-                raise AssertionError(f"web server did not start:\n{process.output()}") from None
-            time.sleep(0.1)
+    return process, _wait_until_serving(process, f"http://127.0.0.1:{port}")
 
 
 def celery_worker(tmp_path: Path, name: str, *, env: dict[str, str]) -> Process:
@@ -186,3 +176,47 @@ class TcpProxy:
                     sock.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass
+
+
+def procfile_command(process_type: str) -> str:
+    """The Procfile's command line for one process type, as a shell would run it."""
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        name, _, command = line.partition(":")
+        if name.strip() == process_type:
+            # Same interpreter as the tests; loopback only (the Procfile serves 0.0.0.0).
+            command = command.strip().replace("python ", f"{sys.executable} ", 1)
+            return command.replace("--host 0.0.0.0", "--host 127.0.0.1")
+    raise AssertionError(f"no {process_type!r} line in the Procfile")
+
+
+def procfile_web(tmp_path: Path, *, env: dict[str, str]) -> tuple[Process, str]:
+    """The Procfile's `web` line, started through a shell as honcho would, on a free port."""
+    port = free_port()
+    env = {**env, "PORT": str(port), "WEB_CONCURRENCY": "1"}
+    process = Process(
+        ["bash", "-c", f"exec {procfile_command('web')}"],
+        env=env,
+        log=tmp_path / f"procfile-web-{port}.log",
+    )
+    return process, _wait_until_serving(process, f"http://127.0.0.1:{port}")
+
+
+def _wait_until_serving(process: Process, base: str) -> str:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            # The first request of a fresh process is slow on a busy machine: wait for it.
+            requests.get(f"{base}/api/health", timeout=20, allow_redirects=False)
+            return base
+        except requests.RequestException:
+            if process.popen.poll() is not None or time.monotonic() > deadline:
+                process.stop()
+                raise AssertionError(f"web server did not start:\n{process.output()}") from None
+            time.sleep(0.1)
+
+
+def sqlite_or_postgres_url() -> str:
+    """The test database as a URL for a subprocess, whichever engine the suite runs on."""
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{connection.settings_dict['NAME']}"
+    return database_url()

@@ -1,6 +1,10 @@
 """schemathesis against the live /api/schema/ of a running server: every operation, with a
 session token and with an API key, a bounded and deterministic number of examples each.
-It must find no 5xx, no answer the schema does not describe, and no route it leaves out."""
+It must find no 5xx, no answer the schema does not describe, and no route it leaves out.
+
+A second pass sends hostile values where the schema only says "string": path parameters of
+any text (NUL, thousands of characters, non-UTF-8 percent-escapes) and the headers the API
+reads (Range, Idempotency-Key, X-Request-ID). Run on PostgreSQL (CI) to meet its refusals."""
 
 from __future__ import annotations
 
@@ -12,6 +16,9 @@ import requests
 import schemathesis
 from django.urls import URLPattern, URLResolver, get_resolver
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.transport.serialization import EncodedPath
 
 from apikeys import scopes
 from apikeys.services import api_key_create
@@ -76,12 +83,53 @@ def _uploads_that_decode(context, body):
     return body
 
 
-def fuzz(base_url: str, headers: dict[str, str]) -> None:
+# Any text (schemathesis percent-encodes it), plus raw escapes sent as they are.
+HOSTILE_PATH_VALUE = st.one_of(
+    st.sampled_from(["abc\x00def", "\x00", "x" * 3000, "9" * 5000, "..", "ü" * 200]),
+    st.sampled_from(["%FF%FE", "%C0%AF", "%ED%A0%80", "a%00b", "%E2%82"]).map(EncodedPath),
+    st.text(min_size=1, max_size=200),
+)
+# What requests lets through as a header value: no CR/LF, no leading white space.
+_HEADER_TEXT = st.text(
+    st.characters(min_codepoint=0, max_codepoint=0xFF, exclude_characters="\r\n"),
+    max_size=300,
+).map(lambda text: re.sub(r"^\s+", "", text))
+HOSTILE_HEADERS = st.fixed_dictionaries(
+    {},
+    optional={
+        "Range": st.one_of(
+            _HEADER_TEXT,
+            st.sampled_from(
+                ["bytes=" + "9" * 5000 + "-", "bytes=0-" + "9" * 5000, "bytes=-" + "9" * 5000]
+            ),
+        ),
+        "Idempotency-Key": st.one_of(_HEADER_TEXT, st.just("k" * 5000)),
+        "X-Request-ID": st.one_of(_HEADER_TEXT, st.just("r" * 5000)),
+    },
+)
+
+
+def _hostile_path_parameters(context, path_parameters):
+    if not path_parameters:
+        return st.just(path_parameters)
+    return st.fixed_dictionaries({name: HOSTILE_PATH_VALUE for name in path_parameters})
+
+
+def _hostile_headers(context, headers):
+    return HOSTILE_HEADERS.map(lambda extra: {**(headers or {}), **extra})
+
+
+def fuzz(base_url: str, headers: dict[str, str], *, hostile: bool = False) -> None:
     """Every operation of the live schema, MAX_EXAMPLES generated cases each (valid and
-    invalid data, fixed seed), every schemathesis check; all failures reported at once."""
+    invalid data, fixed seed), every schemathesis check; all failures reported at once.
+    `hostile`: path parameters and the Range/Idempotency-Key/X-Request-ID headers take
+    hostile values instead."""
     schema = schemathesis.openapi.from_url(f"{base_url}/api/schema/", headers=SCHEMA_ACCEPT)
     schema.hook("map_body")(_expiry_in_the_future)
     schema.hook("map_body")(_uploads_that_decode)
+    if hostile:
+        schema.hook("flatmap_path_parameters")(_hostile_path_parameters)
+        schema.hook("flatmap_headers")(_hostile_headers)
     failures: list[str] = []
     operations = 0
     for result in schema.get_all_operations():
@@ -98,7 +146,10 @@ def fuzz(base_url: str, headers: dict[str, str]) -> None:
             phases=[Phase.explicit, Phase.generate],
         )
         def run(case):
-            case.call_and_validate(base_url=base_url, headers=headers)
+            # Hostile values are outside what "type: string" can say is invalid, so a 4xx
+            # for them is right: only the "valid data is accepted" check does not apply.
+            excluded = [positive_data_acceptance] if hostile else None
+            case.call_and_validate(base_url=base_url, headers=headers, excluded_checks=excluded)
 
         try:
             run()
@@ -120,6 +171,14 @@ def test_every_operation_holds_its_contract_with_a_session_token(live_server, fu
 def test_every_operation_holds_its_contract_with_an_api_key(live_server, fuzz_user):
     _, key = api_key_create(user=fuzz_user, name="fuzz", scopes=list(scopes.SCOPES))
     fuzz(live_server.url, {"X-API-Key": key})
+
+
+def test_hostile_path_parameters_and_headers_never_make_a_5xx(live_server, fuzz_user):
+    fuzz(
+        live_server.url,
+        {"X-Session-Token": session_token(live_server.url, fuzz_user.email)},
+        hostile=True,
+    )
 
 
 def _api_v1_routes(resolver=None, prefix: str = "") -> set[str]:

@@ -46,6 +46,25 @@ def test_the_pipeline_stores_audio_in_the_bucket_and_the_download_link_serves_it
     assert fetched.headers["Content-Type"] == "audio/mpeg"
 
 
+def test_a_presigned_link_stops_serving_once_its_podcast_is_deleted(
+    owner, owner_client, s3, django_capture_on_commit_callbacks
+):
+    from tests.factories import PodcastFactory
+
+    podcast = PodcastFactory(user=owner, status=PodcastStatus.COMPLETED)
+    key = audio_key(user_id=owner.id, podcast_id=podcast.id)
+    StorageService().upload(TINY_MP3, key, content_type="audio/mpeg")
+    podcast.audio_url = key
+    podcast.save()
+    url = owner_client.get(f"/api/v1/podcasts/{podcast.id}/download").json()["url"]
+    assert requests.get(url, timeout=10).status_code == 200
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert owner_client.delete(f"/api/v1/podcasts/{podcast.id}").status_code == 200
+    # The presigned URL cannot be revoked, but its object is gone (S3 answers 403 or 404).
+    assert requests.get(url, timeout=10).status_code in (403, 404)
+
+
 def test_a_download_link_names_the_file_and_expires_when_asked(s3, owner):
     service = StorageService()
     key = audio_key(user_id=owner.id, podcast_id="p1")

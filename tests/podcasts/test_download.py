@@ -103,3 +103,26 @@ def test_transcript_renders_srt_vtt_and_txt(owner, owner_client):
 
     txt = owner_client.get(f"{url}?format=txt").content.decode()
     assert txt == "Host: Welcome to the show.\n\nGuest: Thanks for having me.\n"
+
+
+def test_a_signed_link_stops_serving_the_moment_its_podcast_is_deleted(
+    owner_client, completed, settings, django_capture_on_commit_callbacks
+):
+    path = signed_path(owner_client, completed, settings)
+    assert Client().get(path).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        assert owner_client.delete(f"/api/v1/podcasts/{completed.id}").status_code == 200
+    response = Client().get(path, HTTP_RANGE="bytes=0-99")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    assert not storage.audio_exists(key=completed.audio_url)  # the bytes are gone too
+
+
+def test_a_deleted_podcasts_link_stays_dead_even_if_its_file_is_still_there(
+    owner_client, completed, settings
+):
+    path = signed_path(owner_client, completed, settings)
+    completed.deleted_at = completed.created_at  # deleted, its file not yet cleaned up
+    completed.save()
+    assert storage.audio_exists(key=completed.audio_url)
+    assert Client().get(path).status_code == 404

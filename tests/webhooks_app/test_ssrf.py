@@ -7,6 +7,7 @@ import socket
 
 import pytest
 
+from podnex import outbound
 from tests.utils import assert_error
 from tests.webhooks_app.test_api import URL
 from webhooks_app import services, transport
@@ -89,6 +90,32 @@ def test_a_podcast_webhook_url_is_held_to_the_same_rules(owner_client, url):
     )
     body = assert_error(response, 400, "validation_error")
     assert "webhookUrl" in body["details"]
+
+
+BAD_PORTS = [
+    "https://93.184.216.34:0/hook",
+    "https://hooks.example.com:0/hook",
+    "https://93.184.216.34:00/hook",
+    "https://93.184.216.34:65536/hook",
+    "https://93.184.216.34:99999999999/hook",
+    "https://93.184.216.34:-1/hook",
+]
+
+
+@pytest.mark.parametrize("allow_private", [False, True])
+@pytest.mark.parametrize("url", BAD_PORTS)
+def test_a_port_outside_1_to_65535_is_refused_everywhere(
+    owner_client, owner, settings, url, allow_private
+):
+    settings.OUTBOUND_ALLOW_PRIVATE_URLS = allow_private
+    response = owner_client.post(URL, {"url": url}, format="json")
+    assert "url" in assert_error(response, 400, "validation_error")["details"]
+    response = owner_client.post(
+        "/api/v1/podcasts", {"noteContent": "Bees dance.", "webhookUrl": url}, format="json"
+    )
+    assert "webhookUrl" in assert_error(response, 400, "validation_error")["details"]
+    with pytest.raises(outbound.UnsafeUrl):
+        outbound.url_resolve(url)  # and at delivery, for a row stored before this rule
 
 
 def test_a_public_name_that_resolves_to_loopback_is_refused(owner_client, fake_dns):
