@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.urls import reverse
@@ -183,7 +185,8 @@ class PodcastCreateSerializer(serializers.Serializer):
 
 
 class PodcastCreateSchema(OpenApiSerializerExtension):
-    """The schema states what `validate` enforces: noteContent, sourceIds, or both."""
+    """The schema states what `validate` enforces: noteContent, sourceIds, or both; and
+    voices and language that the chosen ttsProvider has (one variant per provider)."""
 
     target_class = PodcastCreateSerializer
 
@@ -192,7 +195,43 @@ class PodcastCreateSchema(OpenApiSerializerExtension):
         schema["anyOf"] = [{"required": ["noteContent"]}, {"required": ["sourceIds"]}]
         if "sourceIds" in schema.get("properties", {}):
             schema["properties"]["sourceIds"]["uniqueItems"] = True
+        schema["oneOf"] = provider_variants()
         return schema
+
+
+def provider_variants() -> list[dict]:
+    """Per configured speech provider, the voices and languages it takes. Without a
+    ttsProvider the default provider's apply. Written as patterns, not enums: spectacular's
+    enum post-processing would fold same-named enums into one shared component."""
+    default = registry.default_speech_provider_name()
+    variants: list[dict] = []
+    for name in registry.speech_provider_names():
+        voices = one_of(["host", "guest", *registry.voice_ids(name)])
+        languages = [
+            code
+            for code in speakable_languages()
+            if language_problem(provider=name, language=code) is None
+        ]
+        rules = {
+            "hostVoice": {"pattern": voices},
+            "guestVoice": {"pattern": voices},
+            "language": {"pattern": one_of(languages)},
+            "speakers": {"items": {"properties": {"voice": {"pattern": f"^$|{voices}"}}}},
+        }
+        variants.append(
+            {
+                "properties": {"ttsProvider": {"pattern": one_of([name])}, **rules},
+                "required": ["ttsProvider"],
+            }
+        )
+        if name == default:
+            variants.append({"not": {"required": ["ttsProvider"]}, "properties": rules})
+    return variants
+
+
+def one_of(values: list[str]) -> str:
+    """A pattern matching exactly one of `values`."""
+    return "^(" + "|".join(re.escape(v) for v in values) + ")$"
 
 
 def speakable_languages() -> list[str]:
