@@ -22,7 +22,6 @@ install: $(VENV)/.installed
 
 run: install
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py demo_user
 	rm -rf $(METRICS_DIR) && mkdir -p $(METRICS_DIR)

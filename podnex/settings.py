@@ -82,7 +82,15 @@ FRONTEND_URL = env_str("FRONTEND_URL", PUBLIC_BASE_URL).rstrip("/")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["*"] if not IS_PRODUCTION else [])
 # Browser origins trusted by default (CSRF, CORS): in production only the URLs someone set;
 # the development defaults (localhost:3000, 127.0.0.1:8000) must never be let in there.
-_FRONTEND_ORIGINS = [FRONTEND_URL] if env_str("FRONTEND_URL") or not IS_PRODUCTION else []
+# Development also trusts the plan's separate frontend dev server (localhost:3000), which
+# calls this API from another origin; production never does unless it is set.
+_DEV_FRONTEND = "http://localhost:3000"
+if env_str("FRONTEND_URL"):
+    _FRONTEND_ORIGINS = [FRONTEND_URL]
+elif IS_PRODUCTION:
+    _FRONTEND_ORIGINS = []
+else:
+    _FRONTEND_ORIGINS = list(dict.fromkeys([FRONTEND_URL, _DEV_FRONTEND]))
 _API_ORIGINS = (
     [PUBLIC_BASE_URL]
     if env_str("BETTER_AUTH_URL") or env_str("PUBLIC_BASE_URL") or not IS_PRODUCTION
@@ -244,8 +252,8 @@ if REDIS_URL:
 else:
     # Without Redis the cache is a table of the database, so that every process of the stack
     # (two web processes under `make run`) shares one rate-limit count per client; a cache in
-    # each process's memory counted each client once per process. `make run` creates the
-    # table (createcachetable); podnex.cache_db.DatabaseCache makes `incr` atomic.
+    # each process's memory counted each client once per process. `migrate` creates the
+    # table (podnex/migrations); podnex.cache_db.DatabaseCache makes `incr` atomic.
     CACHES = {"default": {"BACKEND": "podnex.cache_db.DatabaseCache", "LOCATION": "podnex_cache"}}
 
 CELERY_BROKER_DIR = VAR_DIR / "celery"
