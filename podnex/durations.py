@@ -67,10 +67,12 @@ def minutes_of(words: int, *, wpm: int | None = None) -> float:
 # episodes of 12 real documents (bench/lengths.py): numbers take longer than a word per
 # token ("3.5.3" is five), acronyms are spelled ("HTTP"), long words are slower, and each
 # line ends in a pause. With these weights minutes are predicted within about 3.5% (plain
-# word counts: 6.5%); prose runs at about UNITS_PER_WORD units per word.
+# word counts: 6.5%); prose runs at about UNITS_PER_WORD units per word. Recalibrated when
+# the offline voices changed (host en-us+f2 at 150 wpm, guest en-us+m1): those episodes ran
+# 7% longer than the estimate (mean of 24, bench/episode_quality.py vs lengths.py --script).
 _DIGITS = re.compile(r"\d+")
 _ACRONYM = re.compile(r"[A-Z]{2,6}s?[.,;:!?)]?")
-UNITS_PER_WORD = 1.155
+UNITS_PER_WORD = 1.08
 UNITS_PER_LINE = 1.0  # the pause between two lines
 
 
