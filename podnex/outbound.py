@@ -294,6 +294,44 @@ def _remaining(deadline: float) -> float:
     return left
 
 
+class NoAddressConnected(Exception):
+    """Every checked address refused the connection; `last` is the last refusal (None when
+    there was no address to try)."""
+
+    def __init__(self, last: Exception | None):
+        super().__init__(str(last) if last else "no address to connect to")
+        self.last = last
+
+
+def urlopen_pinned(target: Target, addresses, method: str, timeout, **kwargs):
+    """`method` to the first checked address that takes the connection, the host name kept
+    for TLS and Host but never resolved again: (response, pool), the body unread. `timeout`
+    is a urllib3 Timeout or a callable giving one per address. The pool is closed when the
+    request fails; NoAddressConnected when no address connects; other urllib3 errors pass."""
+    last: Exception | None = None
+    for ip in addresses:
+        pool = connection_pool(target, str(ip), timeout() if callable(timeout) else timeout)
+        try:
+            response = pool.urlopen(
+                method,
+                target.path,
+                redirect=False,
+                retries=False,
+                preload_content=False,
+                assert_same_host=False,
+                **kwargs,
+            )
+        except urllib3.exceptions.NewConnectionError as exc:
+            pool.close()
+            last = exc
+            continue  # try the next checked address
+        except BaseException:
+            pool.close()
+            raise
+        return response, pool
+    raise NoAddressConnected(last)
+
+
 def _get_pinned(target: Target, addresses, accept: str, user_agent: str, deadline: float):
     headers = {
         "Host": host_header(target),
@@ -301,32 +339,21 @@ def _get_pinned(target: Target, addresses, accept: str, user_agent: str, deadlin
         "Accept": accept,
         "Accept-Encoding": "gzip, deflate",
     }
-    last_error = "no address to connect to"
-    for ip in addresses:
+
+    def timeout_left() -> urllib3.Timeout:
         left = _remaining(deadline)
-        pool = connection_pool(target, str(ip), urllib3.Timeout(connect=left, read=left))
-        try:
-            response = pool.urlopen(
-                "GET",
-                target.path,
-                headers=headers,
-                redirect=False,
-                retries=False,
-                preload_content=False,
-                assert_same_host=False,
-            )
-        except urllib3.exceptions.NewConnectionError as exc:
-            last_error = f"Could not connect to {target.host}: {_reason(exc)}"
-            pool.close()
-            continue  # try the next checked address
-        except (urllib3.exceptions.TimeoutError, urllib3.exceptions.ReadTimeoutError):
-            pool.close()
-            raise FetchError("The site took too long to answer (time limit reached)") from None
-        except urllib3.exceptions.HTTPError as exc:
-            pool.close()
-            raise FetchError(f"Could not read {target.host}: {_reason(exc)}") from None
-        return response, pool
-    raise FetchError(last_error)
+        return urllib3.Timeout(connect=left, read=left)
+
+    try:
+        return urlopen_pinned(target, addresses, "GET", timeout_left, headers=headers)
+    except NoAddressConnected as exc:
+        if exc.last is None:
+            raise FetchError(str(exc)) from None
+        raise FetchError(f"Could not connect to {target.host}: {error_reason(exc.last)}") from None
+    except (urllib3.exceptions.TimeoutError, urllib3.exceptions.ReadTimeoutError):
+        raise FetchError("The site took too long to answer (time limit reached)") from None
+    except urllib3.exceptions.HTTPError as exc:
+        raise FetchError(f"Could not read {target.host}: {error_reason(exc)}") from None
 
 
 def _read_capped(response, max_bytes: int, deadline: float) -> bytes:
@@ -349,7 +376,7 @@ def _read_capped(response, max_bytes: int, deadline: float) -> bytes:
     except (urllib3.exceptions.TimeoutError, urllib3.exceptions.ReadTimeoutError):
         raise FetchError("The site took too long to answer (time limit reached)") from None
     except urllib3.exceptions.HTTPError as exc:
-        raise FetchError(f"The download broke off: {_reason(exc)}") from None
+        raise FetchError(f"The download broke off: {error_reason(exc)}") from None
     return b"".join(chunks)
 
 
@@ -383,6 +410,7 @@ def _size(n: int) -> str:
     return f"{n / 1_000_000:g} MB" if n >= 1_000_000 else f"{n} bytes"
 
 
-def _reason(exc: Exception) -> str:
+def error_reason(exc: Exception) -> str:
+    """What went wrong, in at most 300 characters (urllib3 wraps the cause as `reason`)."""
     reason = getattr(exc, "reason", None) or exc
     return str(reason)[:300]

@@ -79,44 +79,26 @@ def post(*, url: str, body: bytes, headers: dict[str, str]) -> Outcome:
         **headers,
     }
     timeout = urllib3.Timeout(connect=settings.WEBHOOK_TIMEOUT, read=settings.WEBHOOK_TIMEOUT)
-    last_error = "no address to connect to"
-    for ip in addresses:
-        pool = outbound.connection_pool(target, str(ip), timeout)
-        try:
-            response = pool.urlopen(
-                "POST",
-                target.path,
-                body=body,
-                headers=request_headers,
-                redirect=False,
-                retries=False,
-                preload_content=False,
-                assert_same_host=False,
-            )
-        except urllib3.exceptions.NewConnectionError as exc:
-            last_error = f"Connection failed: {_reason(exc)}"
-            pool.close()
-            continue  # try the next checked address
-        except urllib3.exceptions.HTTPError as exc:
-            pool.close()
-            return done(False, 0, None, f"{type(exc).__name__}: {_reason(exc)}")
-        try:
-            text = _read_some(response)
-        except urllib3.exceptions.HTTPError:
-            text = None  # the status line is what counts; a cut-short body does not undo it
-        finally:
-            pool.close()  # drop the connection: an unread rest of the body is not our business
-        ok = 200 <= response.status < 300
-        error = None if ok else f"HTTP {response.status}"
-        return done(ok, response.status, text, error)
-    return done(False, 0, None, last_error)
+    try:
+        response, pool = outbound.urlopen_pinned(
+            target, addresses, "POST", timeout, body=body, headers=request_headers
+        )
+    except outbound.NoAddressConnected as exc:
+        error = f"Connection failed: {outbound.error_reason(exc.last)}" if exc.last else str(exc)
+        return done(False, 0, None, error)
+    except urllib3.exceptions.HTTPError as exc:
+        return done(False, 0, None, f"{type(exc).__name__}: {outbound.error_reason(exc)}")
+    try:
+        text = _read_some(response)
+    except urllib3.exceptions.HTTPError:
+        text = None  # the status line is what counts; a cut-short body does not undo it
+    finally:
+        pool.close()  # drop the connection: an unread rest of the body is not our business
+    ok = 200 <= response.status < 300
+    error = None if ok else f"HTTP {response.status}"
+    return done(ok, response.status, text, error)
 
 
 def _read_some(response) -> str:
     data = response.read(RESPONSE_KEEP_BYTES, decode_content=True) or b""
     return data.decode("utf-8", errors="replace")
-
-
-def _reason(exc: Exception) -> str:
-    reason = getattr(exc, "reason", None) or exc
-    return str(reason)[:300]
