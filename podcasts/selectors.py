@@ -33,7 +33,16 @@ def podcast_status(*, user, podcast_id: str) -> Podcast:
     """Only the columns a poller needs: this endpoint is called every second or two."""
     podcast = (
         Podcast.visible.filter(id=podcast_id, user=user)
-        .only("id", "status", "progress", "current_step", "error", "audio_duration", "updated_at")
+        .only(
+            "id",
+            "status",
+            "progress",
+            "current_step",
+            "error",
+            "audio_duration",
+            "warnings",
+            "updated_at",
+        )
         .first()
     )
     if podcast is None:

@@ -10,6 +10,7 @@ django.setup(set_prefix=False)
 
 
 from podnex.api.errors import body_limit, payload_too_large  # noqa: E402
+from podnex.warmup import warm_up  # noqa: E402
 
 
 class SyncChainASGIHandler(ASGIHandler):
@@ -89,3 +90,4 @@ class BodyLimitASGI:
 
 
 application = BodyLimitASGI(django_application)
+warm_up()

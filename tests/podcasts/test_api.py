@@ -1,6 +1,8 @@
 """The /api/v1/podcasts routes: create, list, detail, status, delete, retry, and privacy."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from podcasts.models import JobStatus, Podcast, PodcastJob, PodcastStatus
@@ -110,10 +112,15 @@ def test_list_sorts_by_creation_time(owner, owner_client):
 
 def test_status_is_cheap_and_complete(owner_client, django_assert_max_num_queries):
     created = create(owner_client)
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(3), CaptureQueriesContext(connection) as queries:
         body = owner_client.get(f"{URL}/{created['id']}/status").json()
     assert body["podcast"]["status"] == "queued"
     assert body["podcast"]["progress"] == 0
+    assert body["podcast"]["warnings"] == []
+    # Pollers call this every second or two: one read of the podcast, no deferred column
+    # fetched afterwards by a second query.
+    podcast_reads = [q["sql"] for q in queries if 'FROM "podcasts_podcast"' in q["sql"]]
+    assert len(podcast_reads) == 1, podcast_reads
 
 
 @pytest.mark.parametrize(
