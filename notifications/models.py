@@ -63,6 +63,9 @@ class Notification(models.Model):
     error = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # When its message last reached the broker; null while it never did (the broker was
+    # away). The sweeper (services.notifications_requeue_stale) sends such rows again.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -171,11 +171,34 @@ def _request(*, user_id: str, kind: str, event_key: str, context: dict[str, Any]
         transaction.on_commit(lambda: notification_enqueue(notification_id=notification.id))
 
 
-def notification_enqueue(*, notification_id: str) -> None:
+def notification_enqueue(*, notification_id: str) -> bool:
     try:
         task_send("notifications.send", args=[notification_id])
     except Exception:  # noqa: BLE001 - the row stays PENDING; the broker may be away
-        logger.exception("notification %s not enqueued", notification_id)
+        logger.exception("notification %s not enqueued: it waits for the sweeper", notification_id)
+        return False
+    Notification.objects.filter(id=notification_id).update(enqueued_at=timezone.now())
+    return True
+
+
+def notifications_requeue_stale(*, now=None, limit: int = 500) -> int:
+    """The beat task: send again every mail no worker has tried yet whose message never
+    reached the broker (it was away when the mail was recorded), or reached it longer than
+    NOTIFICATION_QUEUE_STALE_SECONDS ago (the message was lost), once that long has passed.
+    A mail tried before is left to its own retries. A message that turns up twice sends one
+    mail: the task claims its row first (`_claim`). Returns how many were handed over."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.NOTIFICATION_QUEUE_STALE_SECONDS)
+    stale = Q(enqueued_at__lt=cutoff) | Q(enqueued_at__isnull=True, created_at__lt=cutoff)
+    ids = list(
+        Notification.objects.filter(stale, status=NotificationStatus.PENDING, attempts=0)
+        .order_by("created_at")
+        .values_list("id", flat=True)[:limit]
+    )
+    sent = sum(notification_enqueue(notification_id=notification_id) for notification_id in ids)
+    if ids:
+        logger.warning("re-enqueued %d of %d notifications that waited too long", sent, len(ids))
+    return sent
 
 
 # --- Sending (the task) ------------------------------------------------------------------

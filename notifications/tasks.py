@@ -7,7 +7,12 @@ import random
 from celery import shared_task
 from django.conf import settings
 
-from notifications.services import TransientMailError, notification_deliver, notification_give_up
+from notifications.services import (
+    TransientMailError,
+    notification_deliver,
+    notification_give_up,
+    notifications_requeue_stale,
+)
 
 
 @shared_task(bind=True, name="notifications.send", acks_late=True, max_retries=None)
@@ -20,3 +25,9 @@ def notification_send_task(self, notification_id: str) -> str:
             return "failed"
         base = settings.NOTIFICATION_RETRY_BACKOFF * (2**self.request.retries)
         raise self.retry(exc=exc, countdown=base + random.uniform(0, base / 2)) from exc
+
+
+@shared_task(name="notifications.requeue_stale")
+def notifications_requeue_stale_task() -> int:
+    """Mails whose message never reached a worker (see the service)."""
+    return notifications_requeue_stale()

@@ -49,6 +49,11 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "sources.fail_stuck",
         "schedule": crontab(minute="*/5"),
     },
+    # A mail recorded while the broker was away (or whose message was lost) is sent again.
+    "notifications-requeue-stale": {
+        "task": "notifications.requeue_stale",
+        "schedule": crontab(minute="*/5"),
+    },
     # Idempotency-Key answers are replayed for 24 hours; older ones are forgotten.
     "idempotency-purge-expired": {
         "task": "idempotency.purge_expired",

@@ -380,6 +380,9 @@ EMAIL_TIMEOUT = vars().get("EMAIL_TIMEOUT") or env_int("EMAIL_TIMEOUT", 15, mini
 # Notification mails (notifications app): retries of a mail server's transient refusals.
 NOTIFICATION_MAX_RETRIES = env_int("NOTIFICATION_MAX_RETRIES", 5, minimum=0)
 NOTIFICATION_RETRY_BACKOFF = env_int("NOTIFICATION_RETRY_BACKOFF", 30, minimum=0)  # seconds
+# A mail not yet tried whose message did not reach the broker, or reached it this long ago
+# without a worker taking it, is sent again by the sweeper (notifications.requeue_stale).
+NOTIFICATION_QUEUE_STALE_SECONDS = env_int("NOTIFICATION_QUEUE_STALE_SECONDS", 600, minimum=1)
 
 # --- API (Django REST Framework, drf-spectacular) -----------------------------------------
 

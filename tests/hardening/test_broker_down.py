@@ -14,24 +14,15 @@ from podcasts.models import JobStatus, Podcast, PodcastJob, PodcastStatus
 from podcasts.pipeline.generate import podcast_generate
 from podnex.celery import app
 from tests.factories import SAMPLE_NOTES
+from tests.utils import broker_unreachable
 
 URL = "/api/v1/podcasts"
-DEAD_BROKER = "redis://127.0.0.1:9/0"  # the discard port: nothing listens there
-
-
-def _reset_pools() -> None:
-    app._pool = None
-    app.__dict__.get("amqp") and setattr(app.amqp, "_producer_pool", None)
 
 
 @pytest.fixture
 def broker_down():
-    saved = app.conf.broker_url
-    app.conf.broker_url = DEAD_BROKER
-    _reset_pools()
-    yield
-    app.conf.broker_url = saved
-    _reset_pools()
+    with broker_unreachable():
+        yield
 
 
 def later(settings, seconds_past: int = 1):
@@ -97,14 +88,8 @@ def test_the_sweeper_is_scheduled_every_minute(settings):
 def test_a_podcast_created_while_the_broker_was_down_completes_once_it_is_back(
     request, owner_client, owner, settings
 ):
-    saved = app.conf.broker_url
-    app.conf.broker_url = DEAD_BROKER
-    _reset_pools()
-    try:
+    with broker_unreachable():
         response = owner_client.post(URL, {"noteContent": SAMPLE_NOTES}, format="json")
-    finally:
-        app.conf.broker_url = saved
-        _reset_pools()
     assert response.status_code == 202, response.content
     podcast_id = response.json()["podcast"]["id"]
 

@@ -12,16 +12,25 @@ import pytest
 import requests
 from allauth.account.models import EmailAddress
 from django.core import mail
+from django.utils import timezone
 
 from billing import services as billing_services
 from billing.models import Subscription
 from notifications import services
-from notifications.models import Notification, NotificationPreference, NotificationStatus
+from notifications.models import (
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+    NotificationStatus,
+)
+from ops.schedules import BEAT_SCHEDULE
 from podcasts.models import Podcast, PodcastJob
 from podcasts.pipeline import generate
+from podnex.celery import app
 from tests.billing.conftest import complete, fail, post_webhook, queue_podcast
 from tests.factories import SAMPLE_NOTES
 from tests.notifications.conftest import parts
+from tests.utils import broker_unreachable
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -293,3 +302,63 @@ def test_the_worker_retries_a_busy_mail_server_until_it_takes_the_mail(
     notification = Notification.objects.get()
     assert notification.attempts == 3
     assert len(smtp_server.received) == 1
+
+
+def past_the_stale_mark(settings, seconds: int = 1):
+    return timezone.now() + timezone.timedelta(
+        seconds=settings.NOTIFICATION_QUEUE_STALE_SECONDS + seconds
+    )
+
+
+def test_a_mail_recorded_while_the_broker_was_down_is_sent_by_the_sweeper_once(
+    request, mailbox, owner, settings
+):
+    with broker_unreachable():
+        services.episode_completed(
+            user_id=owner.id, podcast_id="p1", title="Tides", duration_seconds=200
+        )
+    notification = Notification.objects.get()
+    assert notification.status == NotificationStatus.PENDING
+    assert notification.attempts == 0 and notification.enqueued_at is None
+    assert services.notifications_requeue_stale() == 0  # not stale yet
+
+    request.getfixturevalue("celery_worker")  # the broker is back, with a real worker
+    assert services.notifications_requeue_stale(now=past_the_stale_mark(settings)) == 1
+    wait_until(lambda: Notification.objects.filter(status=NotificationStatus.SENT).exists())
+    [message] = mailbox.wait_for(1)
+    assert message["Subject"] == "Your episode “Tides” is ready"
+    notification.refresh_from_db()
+    assert notification.attempts == 1 and notification.enqueued_at is not None
+    # Sent: later sweeps leave it alone.
+    assert services.notifications_requeue_stale(now=past_the_stale_mark(settings, 3600)) == 0
+    assert len(mailbox.messages()) == 1
+
+
+def test_the_sweeper_resends_only_untried_mails_whose_message_is_missing(owner, settings):
+    long_ago = timezone.now() - timezone.timedelta(days=1)
+
+    def row(key: str, **fields) -> Notification:
+        notification = Notification.objects.create(
+            user=owner, kind=NotificationKind.USAGE_80, event_key=key, **fields
+        )
+        Notification.objects.filter(id=notification.id).update(created_at=long_ago)
+        return notification
+
+    for status in (NotificationStatus.SENT, NotificationStatus.SKIPPED, NotificationStatus.FAILED):
+        row(f"done-{status}", status=status, attempts=1, enqueued_at=long_ago)
+    row("in-its-retries", attempts=2, enqueued_at=long_ago)  # its retry is on its way
+    row("just-enqueued", enqueued_at=timezone.now())
+    lost = row("message-lost", enqueued_at=long_ago)
+    never = row("never-enqueued")
+
+    assert services.notifications_requeue_stale() == 2
+    resent = Notification.objects.filter(enqueued_at__gt=long_ago + timezone.timedelta(hours=1))
+    assert {lost.id, never.id} <= set(resent.values_list("id", flat=True))
+    # Handed to the broker just now: not again until the stale mark passes once more.
+    assert services.notifications_requeue_stale() == 0
+
+
+def test_the_notification_sweeper_is_scheduled():
+    entry = BEAT_SCHEDULE["notifications-requeue-stale"]
+    assert entry["task"] == "notifications.requeue_stale"
+    assert app.tasks[entry["task"]]
