@@ -69,7 +69,16 @@ class Notification(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["user", "-created_at"])]
+        indexes = [
+            models.Index(fields=["user", "-created_at"]),
+            # The sweeper's rows (services.notifications_requeue_stale), oldest first, found
+            # without reading the sent mails, which are nearly all of the table.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(status=NotificationStatus.PENDING, attempts=0),
+                name="notification_untried",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.user_id}: {self.status}"
